@@ -1,0 +1,1 @@
+"""roomchat terminal client."""

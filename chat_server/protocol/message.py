@@ -1,0 +1,169 @@
+"""IRC messages as values: parse one line, format one line.
+
+Owns the wire grammar of the modern IRC client protocol (tags, source, command,
+params, trailing) and its size limits. Sans-I/O: no sockets, no asyncio; the client
+imports this module too. Must not import from the hub, sessions or transport.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from chat_server.protocol.errors import ProtocolViolation
+
+# "the tags section ... MUST NOT exceed 8191 bytes, including the leading '@' and
+#  trailing space" and "the rest of the message ... MUST NOT exceed 512 bytes,
+#  including the trailing CR-LF" (IRCv3 message-tags; RFC 1459 section 2.3).
+MAX_TAGS_BYTES = 8191
+MAX_REST_BYTES = 512
+MAX_LINE_BYTES = MAX_TAGS_BYTES + MAX_REST_BYTES
+
+# Bytes that would end a line or the string early if they ever reached the wire.
+_LINE_BREAKERS = str.maketrans("", "", "\r\n\0")
+
+_TAG_ESCAPES = {";": r"\:", " ": r"\s", "\\": "\\\\", "\r": r"\r", "\n": r"\n"}
+_TAG_UNESCAPES = {":": ";", "s": " ", "\\": "\\", "r": "\r", "n": "\n"}
+
+
+def escape_tag_value(value: str) -> str:
+    """Escape a tag value so it can never split the tag section or the line."""
+    return "".join(_TAG_ESCAPES.get(ch, ch) for ch in value.replace("\0", ""))
+
+
+def unescape_tag_value(raw: str) -> str:
+    """Undo tag escaping; an unknown escape drops its backslash, a lone trailing one is dropped."""
+    if "\\" not in raw:
+        return raw
+    out: list[str] = []
+    chars = iter(raw)
+    for ch in chars:
+        if ch != "\\":
+            out.append(ch)
+            continue
+        nxt = next(chars, None)
+        if nxt is not None:
+            out.append(_TAG_UNESCAPES.get(nxt, nxt))
+    return "".join(out)
+
+
+def strip_line_breakers(text: str) -> str:
+    """Remove CR, LF and NUL, which no parameter may carry onto the wire."""
+    return text.translate(_LINE_BREAKERS)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One IRC line. `command` is upper-cased on parse; numerics stay digit strings."""
+
+    command: str
+    params: tuple[str, ...] = ()
+    source: str | None = None
+    tags: dict[str, str] = field(default_factory=dict, compare=True, hash=False)
+
+    def param(self, index: int, default: str = "") -> str:
+        return self.params[index] if index < len(self.params) else default
+
+    def to_line(self) -> str:
+        """Format without CRLF. Parameters are sanitised: a value can't inject a line."""
+        return format_message(self)
+
+    def to_bytes(self) -> bytes:
+        return (format_message(self) + "\r\n").encode("utf-8", "replace")
+
+
+def parse_tags(section: str) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    for item in section.split(";"):
+        if not item:
+            continue
+        key, _, value = item.partition("=")
+        if not key:
+            continue
+        tags[key] = unescape_tag_value(value)
+    return tags
+
+
+def format_tags(tags: dict[str, str]) -> str:
+    parts = []
+    for key, value in tags.items():
+        key = strip_line_breakers(key).replace(" ", "").replace(";", "").replace("=", "")
+        if not key:
+            continue
+        parts.append(f"{key}={escape_tag_value(value)}" if value else key)
+    return ";".join(parts)
+
+
+def parse_line(line: str | bytes) -> Message:
+    """Parse one line (CRLF optional). Raises ProtocolViolation when it has no command."""
+    if isinstance(line, bytes):
+        line = line.decode("utf-8", "replace")
+    line = line.rstrip("\r\n")
+    tags: dict[str, str] = {}
+    source: str | None = None
+    rest = line.lstrip(" ")
+    if rest.startswith("@"):
+        section, _, rest = rest[1:].partition(" ")
+        tags = parse_tags(section)
+        rest = rest.lstrip(" ")
+    if rest.startswith(":"):
+        source, _, rest = rest[1:].partition(" ")
+        rest = rest.lstrip(" ")
+    command, _, rest = rest.partition(" ")
+    if not command:
+        raise ProtocolViolation("no command in line")
+    params: list[str] = []
+    while rest:
+        rest = rest.lstrip(" ")
+        if not rest:
+            break
+        if rest.startswith(":"):
+            params.append(rest[1:])
+            break
+        param, _, rest = rest.partition(" ")
+        params.append(param)
+    return Message(command.upper(), tuple(params), source, tags)
+
+
+def format_message(msg: Message) -> str:
+    """Format a message; the last parameter gets a ':' when it needs one.
+
+    Every part is stripped of CR, LF and NUL, and middle parameters of spaces and a
+    leading ':', so that no value from one client can become a second line (or a
+    shifted parameter) at another.
+    """
+    out: list[str] = []
+    if msg.tags:
+        formatted = format_tags(msg.tags)
+        if formatted:
+            out.append("@" + formatted)
+    if msg.source:
+        out.append(":" + strip_line_breakers(msg.source).replace(" ", ""))
+    out.append(strip_line_breakers(msg.command).replace(" ", ""))
+    params = [strip_line_breakers(p) for p in msg.params]
+    if params:
+        *middle, last = params
+        for p in middle:
+            p = p.replace(" ", "").lstrip(":")
+            if p:
+                out.append(p)
+        if not last or " " in last or last.startswith(":"):
+            out.append(":" + last)
+        else:
+            out.append(last)
+    return " ".join(out)
+
+
+def split_text(text: str, budget: int) -> list[str]:
+    """Split text into pieces of at most `budget` UTF-8 bytes, never inside a character."""
+    if budget <= 0:
+        raise ValueError("budget must be positive")
+    pieces: list[str] = []
+    data = text.encode("utf-8")
+    while len(data) > budget:
+        cut = budget
+        while cut > 0 and (data[cut] & 0xC0) == 0x80:
+            cut -= 1
+        pieces.append(data[:cut].decode("utf-8"))
+        data = data[cut:]
+    pieces.append(data.decode("utf-8"))
+    return pieces
