@@ -18,7 +18,11 @@ class Overlong:
 
 
 class LineFramer:
-    """Accepts LF or CRLF line ends (clients differ); yields lines without them."""
+    """Accepts LF or CRLF line ends (clients differ); yields lines without them.
+
+    `max_line` bounds the bytes before the LF, a CR included, so `buffered` never
+    exceeds it.
+    """
 
     __slots__ = ("_buf", "_discarding", "max_line")
 
@@ -51,11 +55,13 @@ class LineFramer:
             buf.clear()
             start = nl + 1
         if start < len(data) and not self._discarding:
-            buf += data[start:]
-            if len(buf) > self.max_line:
+            # Decide before copying, so a huge chunk is never appended only to be dropped.
+            if len(buf) + len(data) - start > self.max_line:
                 buf.clear()
                 self._discarding = True
                 out.append(Overlong(self.max_line))
+            else:
+                buf += data[start:]
         return out
 
     @property

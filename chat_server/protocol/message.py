@@ -19,7 +19,13 @@ MAX_REST_BYTES = 512
 MAX_LINE_BYTES = MAX_TAGS_BYTES + MAX_REST_BYTES
 
 # Bytes that would end a line or the string early if they ever reached the wire.
-_LINE_BREAKERS = str.maketrans("", "", "\r\n\0")
+# "NUL (%x00) is not allowed within messages" and CR/LF only end one (RFC 2812 2.3.1).
+_LINE_BREAKER_CHARS = "\r\n\0"
+_LINE_BREAKERS = str.maketrans("", "", _LINE_BREAKER_CHARS)
+
+# Stands in for a middle parameter that sanitising left empty: dropping it would
+# shift every later parameter into the wrong position.
+_EMPTY_MIDDLE = "*"
 
 _TAG_ESCAPES = {";": r"\:", " ": r"\s", "\\": "\\\\", "\r": r"\r", "\n": r"\n"}
 _TAG_UNESCAPES = {":": ";", "s": " ", "\\": "\\", "r": "\r", "n": "\n"}
@@ -94,10 +100,16 @@ def format_tags(tags: dict[str, str]) -> str:
 
 
 def parse_line(line: str | bytes) -> Message:
-    """Parse one line (CRLF optional). Raises ProtocolViolation when it has no command."""
+    """Parse one line (CRLF optional).
+
+    Raises ProtocolViolation when the line has no command, or carries CR, LF or NUL
+    anywhere but at its end.
+    """
     if isinstance(line, bytes):
         line = line.decode("utf-8", "replace")
     line = line.rstrip("\r\n")
+    if any(ch in line for ch in _LINE_BREAKER_CHARS):
+        raise ProtocolViolation("CR, LF or NUL inside a line")
     tags: dict[str, str] = {}
     source: str | None = None
     rest = line.lstrip(" ")
@@ -129,23 +141,29 @@ def format_message(msg: Message) -> str:
 
     Every part is stripped of CR, LF and NUL, and middle parameters of spaces and a
     leading ':', so that no value from one client can become a second line (or a
-    shifted parameter) at another.
+    shifted parameter) at another. A middle parameter left empty is sent as '*', so
+    the line always has as many parameters as the message.
+
+    Raises ValueError when the command is empty or would read as tags or a source:
+    that is a bug in the caller, not something to send.
     """
+    command = strip_line_breakers(msg.command).replace(" ", "")
+    if not command or command[0] in "@:":
+        raise ValueError(f"cannot format a message with command {msg.command!r}")
     out: list[str] = []
     if msg.tags:
         formatted = format_tags(msg.tags)
         if formatted:
             out.append("@" + formatted)
-    if msg.source:
-        out.append(":" + strip_line_breakers(msg.source).replace(" ", ""))
-    out.append(strip_line_breakers(msg.command).replace(" ", ""))
+    source = strip_line_breakers(msg.source or "").replace(" ", "")
+    if source:
+        out.append(":" + source)
+    out.append(command)
     params = [strip_line_breakers(p) for p in msg.params]
     if params:
         *middle, last = params
         for p in middle:
-            p = p.replace(" ", "").lstrip(":")
-            if p:
-                out.append(p)
+            out.append(p.replace(" ", "").lstrip(":") or _EMPTY_MIDDLE)
         if not last or " " in last or last.startswith(":"):
             out.append(":" + last)
         else:
@@ -154,15 +172,21 @@ def format_message(msg: Message) -> str:
 
 
 def split_text(text: str, budget: int) -> list[str]:
-    """Split text into pieces of at most `budget` UTF-8 bytes, never inside a character."""
+    """Split text into pieces of at most `budget` UTF-8 bytes, never inside a character.
+
+    Raises ValueError when the budget is smaller than a character of the text.
+    """
     if budget <= 0:
         raise ValueError("budget must be positive")
     pieces: list[str] = []
     data = text.encode("utf-8")
     while len(data) > budget:
         cut = budget
+        # Continuation bytes are 0b10xxxxxx: back up to the start of the character.
         while cut > 0 and (data[cut] & 0xC0) == 0x80:
             cut -= 1
+        if cut == 0:
+            raise ValueError(f"a character of the text needs more than {budget} bytes")
         pieces.append(data[:cut].decode("utf-8"))
         data = data[cut:]
     pieces.append(data.decode("utf-8"))

@@ -35,38 +35,40 @@ def _has_bad_char(name: str) -> bool:
     for ch in name:
         if ch in _FORBIDDEN_ANYWHERE:
             return True
-        # C*: control, format (bidi overrides), surrogates, private use, unassigned;
-        # Z*: every kind of space and line/paragraph separator.
+        # C*: control (BEL included), format (bidi overrides), surrogates, private use,
+        # unassigned; Z*: every kind of space and line/paragraph separator.
         if unicodedata.category(ch)[0] in "CZ":
             return True
     return False
+
+
+def _is_clean(name: str) -> bool:
+    # Checked on the folded form too: NFKC turns look-alikes such as U+FF01 FULLWIDTH
+    # EXCLAMATION MARK or U+FF03 FULLWIDTH NUMBER SIGN into '!' and '#', and the folded
+    # form is what tables and ban masks see.
+    return not _has_bad_char(name) and not _has_bad_char(fold(name))
 
 
 def is_valid_nick(nick: str, max_len: int = NICKLEN) -> bool:
     return (
         0 < len(nick) <= max_len
         and nick[0] not in _FORBIDDEN_NICK_START
-        and not _has_bad_char(nick)
+        and fold(nick)[0] not in _FORBIDDEN_NICK_START
+        and _is_clean(nick)
     )
 
 
 def is_valid_room(name: str, max_len: int = CHANNELLEN) -> bool:
-    return (
-        1 < len(name) <= max_len
-        and name[0] in CHANTYPES
-        and not _has_bad_char(name)
-        and "\x07" not in name
-    )
+    return 1 < len(name) <= max_len and name[0] in CHANTYPES and _is_clean(name)
 
 
-def is_valid_user(user: str) -> bool:
-    return 0 < len(user) and not _has_bad_char(user)
+def is_valid_user(user: str, max_len: int = USERLEN) -> bool:
+    return 0 < len(user) <= max_len and _is_clean(user)
 
 
 def sanitize_user(user: str) -> str:
     """Turn a USER parameter into something safe to show in nick!user@host."""
-    cleaned = "".join(ch for ch in user if ch not in _FORBIDDEN_ANYWHERE and
-                      unicodedata.category(ch)[0] not in "CZ")
+    cleaned = "".join(ch for ch in user if _is_clean(ch))
     return cleaned[:USERLEN] or "user"
 
 
@@ -78,12 +80,13 @@ def mask_matches(mask: str, text: str) -> bool:
     mi = ti = 0
     star_m, star_t = -1, 0
     while ti < len(t):
-        if mi < len(m) and (m[mi] == "?" or m[mi] == t[ti]):
-            mi += 1
-            ti += 1
-        elif mi < len(m) and m[mi] == "*":
+        # '*' first: a literal '*' in the text must not consume the mask's wildcard.
+        if mi < len(m) and m[mi] == "*":
             star_m, star_t = mi, ti
             mi += 1
+        elif mi < len(m) and (m[mi] == "?" or m[mi] == t[ti]):
+            mi += 1
+            ti += 1
         elif star_m != -1:
             mi = star_m + 1
             star_t += 1
@@ -96,11 +99,13 @@ def mask_matches(mask: str, text: str) -> bool:
 
 
 def normalize_mask(mask: str) -> str:
-    """Complete a partial ban mask the way IRC servers do: `bob` -> `bob!*@*`."""
-    if "!" not in mask and "@" not in mask:
-        return f"{mask}!*@*"
-    if "!" not in mask:
-        return f"*!{mask}"
-    if "@" not in mask:
-        return f"{mask}@*"
-    return mask
+    """Complete a partial ban mask the way IRC servers do: `bob` -> `bob!*@*`.
+
+    A part that is missing or empty becomes `*`: `bob@host` -> `*!bob@host`,
+    `bob!` -> `bob!*@*`, `` -> `*!*@*`.
+    """
+    nick, bang, rest = mask.partition("!")
+    if not bang:
+        nick, rest = ("", mask) if "@" in mask else (mask, "")
+    user, _, host = rest.partition("@")
+    return f"{nick or '*'}!{user or '*'}@{host or '*'}"

@@ -1,0 +1,769 @@
+"""The command table: one entry per command, shared by the IRC and plain dialects.
+
+Each entry carries the checks every command needs (parameter count, allowed before
+registration) so handlers stay short; handlers change hub state and reply through the
+hub, never touching a connection. Plain-mode `/commands` are translated into these same
+messages. Must not import the session, transport or store layers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from chat_server import __version__
+from chat_server.hub.events import (
+    AwayChanged,
+    Invited,
+    Joined,
+    Kicked,
+    ModeChanged,
+    Parted,
+    TopicChanged,
+)
+from chat_server.hub.model import Ban, Room, User, prefix_chars
+from chat_server.protocol import names
+from chat_server.protocol import numerics as N
+from chat_server.protocol.message import MAX_REST_BYTES, Message, split_text
+from chat_server.protocol.text import strip_controls
+
+if TYPE_CHECKING:
+    from chat_server.hub.hub import Hub
+
+Handler = Callable[["Hub", User, Message], None]
+
+VERSION = f"roomchat-{__version__}"
+CAPABILITIES = (
+    "away-notify",
+    "batch",
+    "cap-notify",
+    "echo-message",
+    "message-tags",
+    "multi-prefix",
+    "server-time",
+    "userhost-in-names",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    handler: Handler
+    min_params: int = 0
+    before_registration: bool = False
+    # Resets the idle time shown by WHOIS; PING/PONG and queries do not.
+    counts_as_activity: bool = False
+    usage: str = ""
+    help: str = ""
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def command(
+    name: str,
+    *,
+    min_params: int = 0,
+    before_registration: bool = False,
+    activity: bool = False,
+    usage: str = "",
+    help: str = "",
+) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        COMMANDS[name] = Command(fn, min_params, before_registration, activity, usage, help)
+        return fn
+
+    return register
+
+
+# -- registration ------------------------------------------------------------------
+
+
+@command("CAP", min_params=1, before_registration=True,
+         usage="CAP LS|LIST|REQ|END", help="Negotiate IRCv3 capabilities.")
+def cap(hub: Hub, user: User, msg: Message) -> None:
+    sub = msg.params[0].upper()
+    label = user.label
+    if sub == "LS":
+        if not user.registered:
+            user.cap_negotiating = True
+        if msg.param(1).isdigit() and int(msg.param(1)) >= 302:
+            user.caps = user.caps | {"cap-notify"}
+        hub.send_line(user, "CAP", label, "LS", " ".join(CAPABILITIES))
+    elif sub == "LIST":
+        hub.send_line(user, "CAP", label, "LIST", " ".join(sorted(user.caps)))
+    elif sub == "REQ":
+        if not user.registered:
+            user.cap_negotiating = True
+        wanted = msg.param(1)
+        add: set[str] = set()
+        remove: set[str] = set()
+        ok = bool(wanted.split())
+        for item in wanted.split():
+            name = item[1:] if item.startswith("-") else item
+            if name not in CAPABILITIES:
+                ok = False
+                break
+            (remove if item.startswith("-") else add).add(name)
+        if ok:
+            user.caps = frozenset((user.caps | add) - remove)
+            hub.send_line(user, "CAP", label, "ACK", wanted)
+        else:
+            hub.send_line(user, "CAP", label, "NAK", wanted)
+    elif sub == "END":
+        if not user.registered:
+            user.cap_negotiating = False
+            hub.try_register(user)
+    else:
+        hub.reply(user, N.ERR_INVALIDCAPCMD, sub, "Invalid CAP command")
+
+
+@command("PASS", min_params=1, before_registration=True,
+         usage="PASS PASSWORD", help="Give the server password before registering.")
+def pass_(hub: Hub, user: User, msg: Message) -> None:
+    if user.registered:
+        hub.reply(user, N.ERR_ALREADYREGISTERED, "You may not reregister")
+        return
+    expected = hub.settings.password
+    user.password_ok = not expected or msg.params[0] == expected
+
+
+@command("NICK", before_registration=True, activity=True,
+         usage="NICK NAME", help="Choose or change your nickname.")
+def nick(hub: Hub, user: User, msg: Message) -> None:
+    new = msg.param(0)
+    if not new:
+        hub.reply(user, N.ERR_NONICKNAMEGIVEN, "No nickname given")
+        return
+    if not names.is_valid_nick(new):
+        hub.reply(user, N.ERR_ERRONEUSNICKNAME, new, "Erroneous nickname")
+        return
+    folded = names.fold(new)
+    holder = hub.users.get(folded)
+    if holder is not None and holder is not user:
+        hub.reply(user, N.ERR_NICKNAMEINUSE, new, "Nickname is already in use")
+        return
+    if not user.registered:
+        user.set_identity(new)
+        hub.try_register(user)
+    elif new != user.nick:
+        hub.change_nick(user, new)
+
+
+@command("USER", min_params=4, before_registration=True,
+         usage="USER NAME 0 * :REAL NAME", help="Give your user name and real name.")
+def user_(hub: Hub, user: User, msg: Message) -> None:
+    if user.registered:
+        hub.reply(user, N.ERR_ALREADYREGISTERED, "You may not reregister")
+        return
+    # No ident lookup is done, so the user name carries the customary "~".
+    user.user = "~" + names.sanitize_user(msg.params[0])
+    user.realname = strip_controls(msg.params[3])[:100]
+    user.set_identity(user.nick)
+    hub.try_register(user)
+
+
+@command("PING", before_registration=True, usage="PING TOKEN", help="Check the server answers.")
+def ping(hub: Hub, user: User, msg: Message) -> None:
+    if not msg.params:
+        hub.reply(user, N.ERR_NOORIGIN, "No origin specified")
+        return
+    hub.send_line(user, "PONG", hub.settings.name, msg.params[0])
+
+
+@command("PONG", before_registration=True)
+def pong(hub: Hub, user: User, msg: Message) -> None:
+    # Any line resets the connection's idle timer in the transport; nothing else to do.
+    return None
+
+
+@command("QUIT", before_registration=True, usage="QUIT [MESSAGE]", help="Leave the server.")
+def quit_(hub: Hub, user: User, msg: Message) -> None:
+    text = msg.param(0)
+    reason = f"Quit: {text}" if text else "Quit"
+    hub.disconnect(user, reason, tell_user=reason)
+
+
+# -- rooms -------------------------------------------------------------------------
+
+
+def _split_targets(raw: str) -> list[str]:
+    return [t for t in raw.split(",") if t]
+
+
+@command("JOIN", min_params=1, activity=True,
+         usage="JOIN #ROOM[,#ROOM] [KEY[,KEY]]", help="Join rooms (JOIN 0 leaves them all).")
+def join(hub: Hub, user: User, msg: Message) -> None:
+    if msg.params[0] == "0":
+        for room in list(user.rooms.values()):
+            _part(hub, user, room, "")
+        return
+    keys = msg.param(1).split(",")
+    for i, name in enumerate(_split_targets(msg.params[0])):
+        key = keys[i] if i < len(keys) else ""
+        _join(hub, user, name, key)
+
+
+def _join(hub: Hub, user: User, name: str, key: str) -> None:
+    if not names.is_valid_room(name):
+        hub.reply(user, N.ERR_BADCHANMASK, name, "Bad channel name")
+        return
+    folded = names.fold(name)
+    if folded in user.rooms:
+        return
+    if len(user.rooms) >= hub.settings.limits.max_rooms_per_user:
+        hub.reply(user, N.ERR_TOOMANYCHANNELS, name, "You have joined too many channels")
+        return
+    room = hub.rooms.get(folded)
+    now = hub.clock()
+    if room is None:
+        room = Room(name, folded, now)
+        hub.rooms[folded] = room
+        status = "o"  # the first one in runs the room
+    else:
+        status = ""
+        invited = user.folded in room.invited
+        if room.key and key != room.key and not invited:
+            hub.reply(user, N.ERR_BADCHANNELKEY, room.name, "Cannot join channel (+k)")
+            return
+        if "i" in room.flags and not invited:
+            hub.reply(user, N.ERR_INVITEONLYCHAN, room.name, "Cannot join channel (+i)")
+            return
+        if room.limit and len(room.members) >= room.limit and not invited:
+            hub.reply(user, N.ERR_CHANNELISFULL, room.name, "Cannot join channel (+l)")
+            return
+        if _banned(room, user) and not invited:
+            hub.reply(user, N.ERR_BANNEDFROMCHAN, room.name, "Cannot join channel (+b)")
+            return
+        room.invited.discard(user.folded)
+    room.members[user] = status
+    user.rooms[folded] = room
+    hub.bus.publish(room, Joined(user.source, room.name, now))
+    if room.topic:
+        _send_topic(hub, user, room)
+    _send_names(hub, user, room)
+
+
+def _banned(room: Room, user: User) -> bool:
+    prefix = user.source.prefix
+    return any(names.mask_matches(ban.mask, prefix) for ban in room.bans)
+
+
+def _part(hub: Hub, user: User, room: Room, reason: str) -> None:
+    hub.bus.publish(room, Parted(user.source, room.name, reason, hub.clock()))
+    hub.remove_member(room, user)
+
+
+def _member_room(hub: Hub, user: User, name: str) -> Room | None:
+    """The room if it exists and `user` is in it; otherwise reply with why not."""
+    room = hub.find_room(name)
+    if room is None:
+        hub.reply(user, N.ERR_NOSUCHCHANNEL, name, "No such channel")
+        return None
+    if user not in room.members:
+        hub.reply(user, N.ERR_NOTONCHANNEL, room.name, "You're not on that channel")
+        return None
+    return room
+
+
+@command("PART", min_params=1, activity=True,
+         usage="PART #ROOM[,#ROOM] [REASON]", help="Leave rooms.")
+def part(hub: Hub, user: User, msg: Message) -> None:
+    reason = msg.param(1)[: names.KICKLEN]
+    for name in _split_targets(msg.params[0]):
+        room = _member_room(hub, user, name)
+        if room is not None:
+            _part(hub, user, room, reason)
+
+
+def _send_topic(hub: Hub, user: User, room: Room) -> None:
+    hub.reply(user, N.RPL_TOPIC, room.name, room.topic)
+    hub.reply(user, N.RPL_TOPICWHOTIME, room.name, room.topic_setter, str(int(room.topic_time)))
+
+
+@command("TOPIC", min_params=1, usage="TOPIC #ROOM [TEXT]", help="Show or set a room's topic.")
+def topic(hub: Hub, user: User, msg: Message) -> None:
+    if len(msg.params) < 2:
+        room = hub.find_room(msg.params[0])
+        if room is None:
+            hub.reply(user, N.ERR_NOSUCHCHANNEL, msg.params[0], "No such channel")
+        elif room.topic:
+            _send_topic(hub, user, room)
+        else:
+            hub.reply(user, N.RPL_NOTOPIC, room.name, "No topic is set")
+        return
+    room = _member_room(hub, user, msg.params[0])
+    if room is None:
+        return
+    if "t" in room.flags and not room.is_op(user):
+        hub.reply(user, N.ERR_CHANOPRIVSNEEDED, room.name, "You're not channel operator")
+        return
+    user.last_active = hub.clock()
+    room.topic = strip_controls(msg.params[1], keep_formatting=True)[: names.TOPICLEN]
+    room.topic_setter = user.source.prefix
+    room.topic_time = hub.clock()
+    hub.bus.publish(room, TopicChanged(user.source, room.name, room.topic, room.topic_time))
+
+
+def _names_entries(room: Room, viewer: User) -> list[str]:
+    multi = "multi-prefix" in viewer.caps
+    full = "userhost-in-names" in viewer.caps
+    return [
+        prefix_chars(status, multi) + (member.source.prefix if full else member.nick)
+        for member, status in room.members.items()
+    ]
+
+
+def _send_names(hub: Hub, user: User, room: Room) -> None:
+    # Pack names into lines that stay within 512 bytes at the receiver.
+    head = len(f":{hub.settings.name} 353 {user.nick} = {room.name} :".encode()) + 2
+    budget = MAX_REST_BYTES - head
+    line: list[str] = []
+    size = 0
+    for entry in _names_entries(room, user):
+        cost = len(entry.encode()) + 1
+        if line and size + cost > budget:
+            hub.reply(user, N.RPL_NAMREPLY, "=", room.name, " ".join(line))
+            line, size = [], 0
+        line.append(entry)
+        size += cost
+    if line:
+        hub.reply(user, N.RPL_NAMREPLY, "=", room.name, " ".join(line))
+    hub.reply(user, N.RPL_ENDOFNAMES, room.name, "End of /NAMES list")
+
+
+@command("NAMES", usage="NAMES #ROOM", help="List who is in a room.")
+def names_(hub: Hub, user: User, msg: Message) -> None:
+    target = msg.param(0)
+    for name in _split_targets(target)[:1]:
+        room = hub.find_room(name)
+        if room is not None and ("i" not in room.flags or user in room.members):
+            _send_names(hub, user, room)
+            return
+    hub.reply(user, N.RPL_ENDOFNAMES, target or "*", "End of /NAMES list")
+
+
+@command("LIST", usage="LIST [#ROOM[,#ROOM]]", help="List rooms with people counts and topics.")
+def list_(hub: Hub, user: User, msg: Message) -> None:
+    hub.reply(user, N.RPL_LISTSTART, "Channel", "Users  Name")
+    if msg.param(0):
+        rooms = [r for r in map(hub.find_room, _split_targets(msg.params[0])) if r]
+    else:
+        rooms = sorted(hub.rooms.values(), key=lambda r: (-len(r.members), r.folded))
+    for room in rooms:
+        modes, _ = room.mode_string(show_key=False)
+        hub.reply(user, N.RPL_LIST, room.name, str(len(room.members)),
+                  f"[{modes}] {room.topic}".rstrip())
+    hub.reply(user, N.RPL_LISTEND, "End of /LIST")
+
+
+@command("KICK", min_params=2, activity=True,
+         usage="KICK #ROOM NICK [REASON]", help="Remove someone from a room (operators).")
+def kick(hub: Hub, user: User, msg: Message) -> None:
+    room = _member_room(hub, user, msg.params[0])
+    if room is None:
+        return
+    if not room.is_op(user):
+        hub.reply(user, N.ERR_CHANOPRIVSNEEDED, room.name, "You're not channel operator")
+        return
+    reason = (msg.param(2) or user.nick)[: names.KICKLEN]
+    for nick in msg.params[1].split(",")[:1]:
+        target = hub.find_user(nick)
+        if target is None or target not in room.members:
+            hub.reply(user, N.ERR_USERNOTINCHANNEL, nick, room.name,
+                      "They aren't on that channel")
+            continue
+        hub.bus.publish(room, Kicked(user.source, room.name, target.nick, reason, hub.clock()))
+        hub.remove_member(room, target)
+
+
+@command("INVITE", min_params=2, activity=True,
+         usage="INVITE NICK #ROOM", help="Invite someone into a room.")
+def invite(hub: Hub, user: User, msg: Message) -> None:
+    target = hub.find_user(msg.params[0])
+    if target is None:
+        hub.reply(user, N.ERR_NOSUCHNICK, msg.params[0], "No such nick/channel")
+        return
+    room = _member_room(hub, user, msg.params[1])
+    if room is None:
+        return
+    if "i" in room.flags and not room.is_op(user):
+        hub.reply(user, N.ERR_CHANOPRIVSNEEDED, room.name, "You're not channel operator")
+        return
+    if target in room.members:
+        hub.reply(user, N.ERR_USERONCHANNEL, target.nick, room.name, "is already on channel")
+        return
+    room.invited.add(target.folded)
+    hub.reply(user, N.RPL_INVITING, target.nick, room.name)
+    hub.send(target, Invited(user.source, target.nick, room.name, hub.clock()))
+
+
+# -- messages ----------------------------------------------------------------------
+
+
+def _chat(hub: Hub, user: User, msg: Message) -> None:
+    is_notice = msg.command == "NOTICE"
+    if not msg.params or not msg.params[0]:
+        if not is_notice:
+            hub.reply(user, N.ERR_NORECIPIENT, f"No recipient given ({msg.command})")
+        return
+    text = msg.param(1)
+    if not text:
+        if not is_notice:
+            hub.reply(user, N.ERR_NOTEXTTOSEND, "No text to send")
+        return
+    targets = list(dict.fromkeys(t for t in msg.params[0].split(",") if t))
+    if len(targets) > hub.settings.limits.max_targets:
+        if not is_notice:
+            hub.reply(user, N.ERR_TOOMANYTARGETS, targets[-1], "Too many targets")
+        return
+    echo = "echo-message" in user.caps
+    for name in targets:
+        if name[0] in names.CHANTYPES:
+            room = hub.find_room(name)
+            if room is None:
+                if not is_notice:
+                    hub.reply(user, N.ERR_NOSUCHCHANNEL, name, "No such channel")
+                continue
+            if not room.can_speak(user) or (room.status(user) == "" and _banned(room, user)):
+                if not is_notice:
+                    hub.reply(user, N.ERR_CANNOTSENDTOCHAN, room.name, "Cannot send to channel")
+                continue
+            for piece in _pieces(hub, user, msg.command, room.name, text):
+                event = hub.record_chat(user, msg.command, room.name, piece, to_room=True)
+                hub.bus.publish(room, event, skip=None if echo else user)
+        else:
+            target = hub.find_user(name)
+            if target is None:
+                if not is_notice:
+                    hub.reply(user, N.ERR_NOSUCHNICK, name, "No such nick/channel")
+                continue
+            for piece in _pieces(hub, user, msg.command, target.nick, text):
+                event = hub.record_chat(user, msg.command, target.nick, piece, to_room=False)
+                hub.send(target, event)
+                if echo and target is not user:
+                    hub.send(user, event)
+            if target.away and not is_notice:
+                hub.reply(user, N.RPL_AWAY, target.nick, target.away)
+
+
+def _pieces(hub: Hub, user: User, command: str, target: str, text: str) -> list[str]:
+    """Split text so the line each recipient gets stays within 512 bytes."""
+    head = len(f":{user.source.prefix} {command} {target} :".encode()) + 2
+    return split_text(text, max(MAX_REST_BYTES - head, 64))
+
+
+@command("PRIVMSG", activity=True,
+         usage="PRIVMSG TARGET[,TARGET] :TEXT", help="Send a message to rooms or people.")
+def privmsg(hub: Hub, user: User, msg: Message) -> None:
+    _chat(hub, user, msg)
+
+
+@command("NOTICE", activity=True,
+         usage="NOTICE TARGET[,TARGET] :TEXT", help="Send a notice (never answered automatically).")
+def notice(hub: Hub, user: User, msg: Message) -> None:
+    _chat(hub, user, msg)
+
+
+# -- people ------------------------------------------------------------------------
+
+
+@command("AWAY", usage="AWAY [TEXT]", help="Mark yourself away, or back without text.")
+def away(hub: Hub, user: User, msg: Message) -> None:
+    text = strip_controls(msg.param(0), keep_formatting=True)[: names.AWAYLEN]
+    if text == user.away:
+        # Repeating the same state tells nobody anything new.
+        hub.reply(user, N.RPL_NOWAWAY if text else N.RPL_UNAWAY,
+                  "You have been marked as being away" if text
+                  else "You are no longer marked as being away")
+        return
+    user.away = text
+    if text:
+        hub.reply(user, N.RPL_NOWAWAY, "You have been marked as being away")
+    else:
+        hub.reply(user, N.RPL_UNAWAY, "You are no longer marked as being away")
+    watchers = [u for u in hub.neighbours(user) if "away-notify" in u.caps]
+    hub.fanout(watchers, AwayChanged(user.source, text, hub.clock()))
+
+
+def _who_flags(target: User, room: Room | None, multi: bool) -> str:
+    flags = "G" if target.away else "H"
+    if room is not None:
+        flags += prefix_chars(room.status(target), multi)
+    return flags
+
+
+@command("WHO", usage="WHO #ROOM|NICK", help="List people in a room, or matching a mask.")
+def who(hub: Hub, user: User, msg: Message) -> None:
+    mask = msg.param(0) or "*"
+    multi = "multi-prefix" in user.caps
+    server = hub.settings.name
+    rows: list[tuple[str, User, Room | None]] = []
+    room = hub.find_room(mask) if mask[0] in names.CHANTYPES else None
+    if room is not None:
+        if "i" not in room.flags or user in room.members:
+            rows = [(room.name, m, room) for m in room.members]
+    elif mask[0] not in names.CHANTYPES:
+        exact = hub.find_user(mask)
+        if exact is not None:
+            rows = [("*", exact, None)]
+        elif any(ch in mask for ch in "*?"):
+            matches = [
+                u for u in hub.users.values()
+                if names.mask_matches(mask, u.nick) and ("i" not in u.modes or u is user)
+            ]
+            rows = [("*", u, None) for u in matches[:200]]
+    for channel, target, in_room in rows:
+        hub.reply(user, N.RPL_WHOREPLY, channel, target.user, target.host, server, target.nick,
+                  _who_flags(target, in_room, multi), f"0 {target.realname}")
+    hub.reply(user, N.RPL_ENDOFWHO, mask, "End of WHO list")
+
+
+@command("WHOIS", min_params=1, usage="WHOIS NICK", help="Show who someone is.")
+def whois(hub: Hub, user: User, msg: Message) -> None:
+    nick = msg.params[-1].split(",")[0]
+    target = hub.find_user(nick)
+    if target is None:
+        hub.reply(user, N.ERR_NOSUCHNICK, nick, "No such nick/channel")
+        hub.reply(user, N.RPL_ENDOFWHOIS, nick, "End of /WHOIS list")
+        return
+    hub.reply(user, N.RPL_WHOISUSER, target.nick, target.user, target.host, "*", target.realname)
+    rooms = [
+        prefix_chars(room.status(target), False) + room.name
+        for room in target.rooms.values()
+        if "i" not in room.flags or user in room.members
+    ]
+    if rooms:
+        hub.reply(user, N.RPL_WHOISCHANNELS, target.nick, " ".join(rooms))
+    hub.reply(user, N.RPL_WHOISSERVER, target.nick, hub.settings.name, hub.settings.network)
+    if target.away:
+        hub.reply(user, N.RPL_AWAY, target.nick, target.away)
+    now = hub.clock()
+    hub.reply(user, N.RPL_WHOISIDLE, target.nick, str(int(now - target.last_active)),
+              str(int(target.signon)), "seconds idle, signon time")
+    hub.reply(user, N.RPL_ENDOFWHOIS, target.nick, "End of /WHOIS list")
+
+
+@command("WHOWAS", min_params=1, usage="WHOWAS NICK [COUNT]", help="Show who used a nickname.")
+def whowas(hub: Hub, user: User, msg: Message) -> None:
+    nick = msg.params[0]
+    folded = names.fold(nick)
+    count = int(msg.param(1)) if msg.param(1).isdigit() and int(msg.param(1)) > 0 else 10
+    found = [e for e in reversed(hub.whowas) if names.fold(e.nick) == folded][:count]
+    if not found:
+        hub.reply(user, N.ERR_WASNOSUCHNICK, nick, "There was no such nickname")
+    for e in found:
+        hub.reply(user, N.RPL_WHOWASUSER, e.nick, e.user, e.host, "*", e.realname)
+        hub.reply(user, N.RPL_WHOISSERVER, e.nick, hub.settings.name,
+                  time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(e.time)))
+    hub.reply(user, N.RPL_ENDOFWHOWAS, nick, "End of WHOWAS")
+
+
+@command("ISON", min_params=1, usage="ISON NICK [NICK ...]", help="Which of these are online.")
+def ison(hub: Hub, user: User, msg: Message) -> None:
+    wanted = " ".join(msg.params).split()
+    online = [u.nick for u in map(hub.find_user, wanted) if u is not None]
+    hub.reply(user, N.RPL_ISON, " ".join(online))
+
+
+@command("USERHOST", min_params=1, usage="USERHOST NICK [NICK ...]", help="user@host of nicks.")
+def userhost(hub: Hub, user: User, msg: Message) -> None:
+    replies = []
+    for nick in msg.params[:5]:
+        target = hub.find_user(nick)
+        if target is not None:
+            state = "-" if target.away else "+"
+            replies.append(f"{target.nick}={state}{target.user}@{target.host}")
+    hub.reply(user, N.RPL_USERHOST, " ".join(replies))
+
+
+# -- modes -------------------------------------------------------------------------
+
+
+@command("MODE", min_params=1, usage="MODE TARGET [+|-MODES [ARGS]]",
+         help="Show or change modes of a room (+o +v +t +n +m +i +k +l +b) or yourself (+i).")
+def mode(hub: Hub, user: User, msg: Message) -> None:
+    target = msg.params[0]
+    if target[0] in names.CHANTYPES:
+        _room_mode(hub, user, msg)
+        return
+    other = hub.find_user(target)
+    if other is None:
+        hub.reply(user, N.ERR_NOSUCHNICK, target, "No such nick/channel")
+        return
+    if other is not user:
+        hub.reply(user, N.ERR_USERSDONTMATCH, "Can't change mode for other users")
+        return
+    if len(msg.params) < 2:
+        hub.reply(user, N.RPL_UMODEIS, "+" + "".join(sorted(user.modes)))
+        return
+    sign, changed, unknown = "+", "", False
+    for ch in msg.params[1]:
+        if ch in "+-":
+            sign = ch
+        elif ch == "i":
+            if (sign == "+") != ("i" in user.modes):
+                (user.modes.add if sign == "+" else user.modes.discard)("i")
+                changed += sign + ch
+        else:
+            unknown = True
+    if unknown:
+        hub.reply(user, N.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag")
+    if changed:
+        hub.send(user, ModeChanged(user.source, user.nick, _compact(changed), (), hub.clock()))
+
+
+def _compact(changes: str) -> str:
+    """'+o+v-k' -> '+ov-k'."""
+    out, sign = "", ""
+    for i in range(0, len(changes), 2):
+        s, letter = changes[i], changes[i + 1]
+        if s != sign:
+            out += s
+            sign = s
+        out += letter
+    return out
+
+
+_PARAM_MODES = {"o", "v", "b", "k", "l"}
+_FLAG_MODES = {"i", "m", "n", "t"}
+MAX_MODE_PARAMS = 4
+
+
+def _room_mode(hub: Hub, user: User, msg: Message) -> None:
+    room = hub.find_room(msg.params[0])
+    if room is None:
+        hub.reply(user, N.ERR_NOSUCHCHANNEL, msg.params[0], "No such channel")
+        return
+    if len(msg.params) < 2:
+        modes, args = room.mode_string(show_key=user in room.members)
+        hub.reply(user, N.RPL_CHANNELMODEIS, room.name, modes, *args)
+        hub.reply(user, N.RPL_CREATIONTIME, room.name, str(int(room.created)))
+        return
+    spec, args = msg.params[1], list(msg.params[2:])
+    if spec.strip("+") == "b" and not args:
+        for ban in room.bans:
+            hub.reply(user, N.RPL_BANLIST, room.name, ban.mask, ban.setter, str(int(ban.time)))
+        hub.reply(user, N.RPL_ENDOFBANLIST, room.name, "End of channel ban list")
+        return
+    if not room.is_op(user):
+        hub.reply(user, N.ERR_CHANOPRIVSNEEDED, room.name, "You're not channel operator")
+        return
+    sign = "+"
+    changes = ""
+    out_args: list[str] = []
+    used = 0
+    for letter in spec:
+        if letter in "+-":
+            sign = letter
+            continue
+        if letter in _FLAG_MODES:
+            if (sign == "+") != (letter in room.flags):
+                (room.flags.add if sign == "+" else room.flags.discard)(letter)
+                changes += sign + letter
+            continue
+        if letter not in _PARAM_MODES:
+            hub.reply(user, N.ERR_UNKNOWNMODE, letter, "is unknown mode char to me")
+            continue
+        takes_arg = letter in "ovbk" or (letter == "l" and sign == "+")
+        arg = ""
+        if takes_arg:
+            if not args or used >= MAX_MODE_PARAMS:
+                if letter != "k" or sign == "+":
+                    hub.reply(user, N.ERR_NEEDMOREPARAMS, "MODE", "Not enough parameters")
+                    continue
+            else:
+                arg = args.pop(0)
+                used += 1
+        applied = _apply_param_mode(hub, user, room, sign, letter, arg)
+        if applied is not None:
+            changes += sign + letter
+            if applied:
+                out_args.append(applied)
+    if changes:
+        event = ModeChanged(user.source, room.name, _compact(changes), tuple(out_args), hub.clock())
+        hub.bus.publish(room, event)
+
+
+def _apply_param_mode(
+    hub: Hub, user: User, room: Room, sign: str, letter: str, arg: str
+) -> str | None:
+    """Apply one parameter mode; the argument to show, or None when nothing changed."""
+    adding = sign == "+"
+    if letter in "ov":
+        target = hub.find_user(arg)
+        if target is None:
+            hub.reply(user, N.ERR_NOSUCHNICK, arg, "No such nick/channel")
+            return None
+        if target not in room.members:
+            hub.reply(user, N.ERR_USERNOTINCHANNEL, target.nick, room.name,
+                      "They aren't on that channel")
+            return None
+        status = room.members[target]
+        if adding == (letter in status):
+            return None
+        room.members[target] = (
+            "".join(sorted(set(status) | {letter})) if adding else status.replace(letter, "")
+        )
+        return target.nick
+    if letter == "k":
+        if adding:
+            if not arg or any(ch in arg for ch in " ,:") or len(arg) > 32:
+                hub.reply(user, N.ERR_INVALIDKEY, room.name, "Key is not well-formed")
+                return None
+            room.key = arg
+            return arg
+        if not room.key:
+            return None
+        room.key = ""
+        return "*"
+    if letter == "l":
+        if not adding:
+            if not room.limit:
+                return None
+            room.limit = 0
+            return ""
+        if not arg.isdigit() or int(arg) <= 0:
+            hub.reply(user, N.ERR_INVALIDMODEPARAM, room.name, "l", arg, "Invalid limit")
+            return None
+        room.limit = int(arg)
+        return arg
+    # letter == "b"
+    mask = names.normalize_mask(strip_controls(arg).replace(" ", ""))
+    existing = next((b for b in room.bans if names.fold(b.mask) == names.fold(mask)), None)
+    if adding:
+        if existing is not None:
+            return None
+        if len(room.bans) >= hub.settings.limits.max_bans:
+            hub.reply(user, N.ERR_BANLISTFULL, room.name, mask, "Channel ban list is full")
+            return None
+        room.bans.append(Ban(mask, user.source.prefix, hub.clock()))
+        return mask
+    if existing is None:
+        return None
+    room.bans.remove(existing)
+    return existing.mask
+
+
+@command("MOTD", usage="MOTD", help="Show the message of the day.")
+def motd(hub: Hub, user: User, msg: Message) -> None:
+    hub.send_motd(user)
+
+
+@command("LUSERS", usage="LUSERS", help="Count users and rooms.")
+def lusers(hub: Hub, user: User, msg: Message) -> None:
+    hub.send_lusers(user)
+
+
+@command("VERSION", usage="VERSION", help="Show the server's version.")
+def version(hub: Hub, user: User, msg: Message) -> None:
+    hub.reply(user, N.RPL_VERSION, VERSION, hub.settings.name, "roomchat")
+    hub.send_isupport(user)
+
+
+@command("TIME", usage="TIME", help="Show the server's time.")
+def time_(hub: Hub, user: User, msg: Message) -> None:
+    now = hub.clock()
+    hub.reply(user, N.RPL_TIME, hub.settings.name, str(int(now)), "0",
+              time.strftime("%A %B %d %Y -- %H:%M:%S +00:00", time.gmtime(now)))

@@ -1,0 +1,142 @@
+"""What the hub tells sessions: immutable events, rendered by each session's dialect.
+
+Room events carry nothing that depends on who receives them, so one rendering per
+output form serves every member (DESIGN.md, Fan-out). Replies (`Reply`) are addressed
+to one user and rendered for that user alone. Must not import the session, transport
+or store layers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chat_server.protocol.message import Message
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Who did something, as others see them."""
+
+    nick: str
+    user: str
+    host: str
+    prefix: str  # nick!user@host, built once per nick change rather than per delivery
+
+
+def make_source(nick: str, user: str, host: str) -> Source:
+    return Source(nick, user, host, f"{nick}!{user}@{host}")
+
+
+@dataclass(frozen=True, slots=True)
+class Chat:
+    """A PRIVMSG or NOTICE to a room or a person, stamped at the hub for history."""
+
+    source: Source
+    command: str  # "PRIVMSG" or "NOTICE"
+    target: str  # room name or recipient nick, as displayed
+    text: str
+    msgid: str
+    time: float  # seconds since the epoch, UTC
+    to_room: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Joined:
+    source: Source
+    room: str
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class Parted:
+    source: Source
+    room: str
+    reason: str
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class Quit:
+    source: Source
+    reason: str
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class NickChanged:
+    source: Source  # the old identity
+    new_nick: str
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class TopicChanged:
+    source: Source
+    room: str
+    topic: str
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class Kicked:
+    source: Source
+    room: str
+    nick: str
+    reason: str
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class ModeChanged:
+    """A mode change on a room or a user; `source` is None when the server made it."""
+
+    source: Source | None
+    target: str
+    modes: str  # e.g. "+o-v"
+    args: tuple[str, ...]
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class AwayChanged:
+    """Sent to room-mates that asked for away-notify."""
+
+    source: Source
+    text: str  # empty: back
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class Invited:
+    source: Source
+    nick: str
+    room: str
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A numeric reply to one user; `params` follow the recipient's nick."""
+
+    numeric: str
+    params: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ServerMessage:
+    """A dialect-specific line with no numeric (CAP, PONG, PING); plain mode may skip it."""
+
+    message: Message
+
+
+@dataclass(frozen=True, slots=True)
+class Closing:
+    """The server is closing this connection; `reason` is said to the user (ERROR)."""
+
+    reason: str
+
+
+Event = (
+    Chat | Joined | Parted | Quit | NickChanged | TopicChanged | Kicked | ModeChanged
+    | AwayChanged | Invited | Reply | ServerMessage | Closing
+)

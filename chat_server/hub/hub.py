@@ -1,0 +1,296 @@
+"""The hub: who is here, which rooms exist, and delivery of events to peers.
+
+Every mutation is synchronous and never awaits, so the event loop is the only lock.
+Room delivery goes through the bus so that a later bus can carry it between
+processes; replies to one user go straight to its peer. Must not import the session,
+transport or store layers.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from chat_server.config import LimitsSection
+from chat_server.hub.bus import Bus, LocalBus
+from chat_server.hub.commands import COMMANDS, VERSION
+from chat_server.hub.events import (
+    Chat,
+    Closing,
+    Event,
+    NickChanged,
+    Quit,
+    Reply,
+    ServerMessage,
+)
+from chat_server.hub.history import History, NullHistory
+from chat_server.hub.model import Peer, Room, User
+from chat_server.protocol import names
+from chat_server.protocol import numerics as N
+from chat_server.protocol.message import Message
+
+
+@dataclass(slots=True)
+class HubSettings:
+    """What the hub needs to know about the server it runs in."""
+
+    name: str = "roomchat.local"
+    network: str = "roomchat"
+    password: str = ""
+    motd: list[str] = field(default_factory=list)
+    limits: LimitsSection = field(default_factory=LimitsSection)
+
+
+@dataclass(frozen=True, slots=True)
+class WhowasEntry:
+    nick: str
+    user: str
+    host: str
+    realname: str
+    time: float
+
+
+class Hub:
+    def __init__(
+        self,
+        settings: HubSettings,
+        *,
+        bus: Bus | None = None,
+        history: History | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.users: dict[str, User] = {}  # folded nick -> registered user
+        self.rooms: dict[str, Room] = {}  # folded name -> room
+        self.connections: set[User] = set()
+        self.whowas: deque[WhowasEntry] = deque(maxlen=settings.limits.whowas_size)
+        self.bus = bus if bus is not None else LocalBus(self.fanout)
+        self.history = history if history is not None else NullHistory()
+        self.created = clock()
+        # msgids: unique per server start without coordination; the counter keeps them short.
+        self._msgid_prefix = os.urandom(4).hex()
+        self._msgid_counter = itertools.count(1)
+
+    # -- delivery ---------------------------------------------------------------
+
+    @staticmethod
+    def fanout(users: Iterable[User], event: Event, skip: User | None = None) -> None:
+        """Render once per output form and hand the same bytes to every peer."""
+        cache: dict[object, bytes] = {}
+        for user in users:
+            if user is skip:
+                continue
+            peer = user.peer
+            form = peer.form
+            data = cache.get(form)
+            if data is None:
+                data = cache[form] = peer.render(event)
+            if data:
+                peer.write(data)
+
+    @staticmethod
+    def send(user: User, event: Event) -> None:
+        data = user.peer.render(event)
+        if data:
+            user.peer.write(data)
+
+    def reply(self, user: User, numeric: str, *params: str) -> None:
+        self.send(user, Reply(numeric, params))
+
+    def send_line(self, user: User, command: str, *params: str) -> None:
+        """A non-numeric line from the server (CAP, PONG, PING)."""
+        self.send(user, ServerMessage(Message(command, params, self.settings.name)))
+
+    def neighbours(self, user: User) -> set[User]:
+        """Everyone sharing a room with `user`, without `user`."""
+        seen: set[User] = set()
+        for room in user.rooms.values():
+            seen.update(room.members)
+        seen.discard(user)
+        return seen
+
+    def new_msgid(self) -> str:
+        return f"{self._msgid_prefix}{next(self._msgid_counter):x}"
+
+    # -- lookups ----------------------------------------------------------------
+
+    def find_user(self, nick: str) -> User | None:
+        return self.users.get(names.fold(nick))
+
+    def find_room(self, name: str) -> Room | None:
+        return self.rooms.get(names.fold(name))
+
+    # -- connection lifecycle ---------------------------------------------------
+
+    def connect(self, peer: Peer, host: str) -> User:
+        user = User(peer, host, self.clock())
+        self.connections.add(user)
+        return user
+
+    def disconnect(self, user: User, reason: str, *, tell_user: str | None = None) -> None:
+        """The one exit: leave every room, tell those who should know, forget the user.
+
+        Safe to call more than once. `tell_user` is sent to the user as a Closing event
+        before the peer is closed.
+        """
+        if user not in self.connections:
+            return
+        self.connections.discard(user)
+        if user.registered:
+            event = Quit(user.source, reason, self.clock())
+            self.fanout(self.neighbours(user), event)
+            for room in list(user.rooms.values()):
+                self.remove_member(room, user)
+            self.remember(user)
+            if self.users.get(user.folded) is user:
+                del self.users[user.folded]
+        if tell_user is not None:
+            self.send(user, Closing(tell_user))
+        user.peer.close(reason)
+
+    def remember(self, user: User) -> None:
+        if self.whowas.maxlen:
+            self.whowas.append(
+                WhowasEntry(user.nick, user.user, user.host, user.realname, self.clock())
+            )
+
+    def remove_member(self, room: Room, user: User) -> None:
+        room.members.pop(user, None)
+        user.rooms.pop(room.folded, None)
+        if not room.members:
+            del self.rooms[room.folded]
+
+    def change_nick(self, user: User, nick: str) -> None:
+        """Rename a registered user and tell everyone who can see them, once each."""
+        event = NickChanged(user.source, nick, self.clock())
+        self.fanout(self.neighbours(user) | {user}, event)
+        self.remember(user)
+        del self.users[user.folded]
+        user.set_identity(nick)
+        self.users[user.folded] = user
+
+    def record_chat(self, user: User, command: str, target: str, text: str, to_room: bool) -> Chat:
+        event = Chat(
+            user.source, command, target, text, self.new_msgid(), self.clock(), to_room
+        )
+        self.history.record(event)
+        return event
+
+    # -- registration -----------------------------------------------------------
+
+    def try_register(self, user: User) -> None:
+        if user.registered or not user.nick or not user.user or user.cap_negotiating:
+            return
+        if self.settings.password and not user.password_ok:
+            self.reply(user, N.ERR_PASSWDMISMATCH, "Password incorrect")
+            self.disconnect(user, "Bad password", tell_user="Bad password")
+            return
+        existing = self.users.get(user.folded)
+        if existing is not None and existing is not user:
+            self.reply(user, N.ERR_NICKNAMEINUSE, user.nick, "Nickname is already in use")
+            user.set_identity("")
+            return
+        user.registered = True
+        user.set_identity(user.nick)
+        self.users[user.folded] = user
+        self.welcome(user)
+
+    def welcome(self, user: User) -> None:
+        s = self.settings
+        created = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(self.created))
+        self.reply(
+            user, N.RPL_WELCOME, f"Welcome to the {s.network} IRC Network {user.source.prefix}"
+        )
+        self.reply(user, N.RPL_YOURHOST, f"Your host is {s.name}, running version {VERSION}")
+        self.reply(user, N.RPL_CREATED, f"This server was created {created}")
+        self.reply(user, N.RPL_MYINFO, s.name, VERSION, "i", "biklmnotv", "bklov")
+        self.send_isupport(user)
+        self.send_lusers(user)
+        self.send_motd(user)
+
+    def isupport_tokens(self) -> list[str]:
+        lim = self.settings.limits
+        t = lim.max_targets
+        return [
+            f"AWAYLEN={names.AWAYLEN}",
+            f"CASEMAPPING={names.CASEMAPPING}",
+            f"CHANLIMIT={names.CHANTYPES}:{lim.max_rooms_per_user}",
+            "CHANMODES=b,k,l,imnt",
+            f"CHANNELLEN={names.CHANNELLEN}",
+            f"CHANTYPES={names.CHANTYPES}",
+            f"KICKLEN={names.KICKLEN}",
+            f"MAXLIST=b:{lim.max_bans}",
+            f"MAXTARGETS={t}",
+            "MODES=4",
+            f"NETWORK={self.settings.network}",
+            f"NICKLEN={names.NICKLEN}",
+            "PREFIX=(ov)@+",
+            f"TARGMAX=JOIN:,KICK:1,NAMES:1,NOTICE:{t},PART:,PRIVMSG:{t},WHOIS:1",
+            f"TOPICLEN={names.TOPICLEN}",
+            f"USERLEN={names.USERLEN}",
+            "UTF8ONLY",
+        ]
+
+    def send_isupport(self, user: User) -> None:
+        tokens = self.isupport_tokens()
+        for i in range(0, len(tokens), 12):
+            self.reply(user, N.RPL_ISUPPORT, *tokens[i : i + 12], "are supported by this server")
+
+    def send_lusers(self, user: User) -> None:
+        users = len(self.users)
+        unknown = len(self.connections) - users
+        self.reply(user, N.RPL_LUSERCLIENT, f"There are {users} users and 0 invisible on 1 server")
+        self.reply(user, N.RPL_LUSEROP, "0", "operator(s) online")
+        if unknown > 0:
+            self.reply(user, N.RPL_LUSERUNKNOWN, str(unknown), "unknown connection(s)")
+        self.reply(user, N.RPL_LUSERCHANNELS, str(len(self.rooms)), "channels formed")
+        self.reply(user, N.RPL_LUSERME, f"I have {users} clients and 0 servers")
+        self.reply(user, N.RPL_LOCALUSERS, str(users), str(users),
+                   f"Current local users {users}, max {users}")
+        self.reply(user, N.RPL_GLOBALUSERS, str(users), str(users),
+                   f"Current global users {users}, max {users}")
+
+    def send_motd(self, user: User) -> None:
+        motd = self.settings.motd
+        if not motd:
+            self.reply(user, N.ERR_NOMOTD, "MOTD File is missing")
+            return
+        self.reply(user, N.RPL_MOTDSTART, f"- {self.settings.name} Message of the day - ")
+        for line in motd:
+            self.reply(user, N.RPL_MOTD, f"- {line}")
+        self.reply(user, N.RPL_ENDOFMOTD, "End of /MOTD command.")
+
+    # -- commands ---------------------------------------------------------------
+
+    def handle(self, user: User, msg: Message) -> None:
+        """Run one command through the table's shared checks, then its handler."""
+        spec = COMMANDS.get(msg.command)
+        if spec is None:
+            if user.registered:
+                self.reply(user, N.ERR_UNKNOWNCOMMAND, msg.command, "Unknown command")
+            else:
+                self.reply(user, N.ERR_NOTREGISTERED, "You have not registered")
+            return
+        if not user.registered and not spec.before_registration:
+            self.reply(user, N.ERR_NOTREGISTERED, "You have not registered")
+            return
+        if len(msg.params) < spec.min_params:
+            self.reply(user, N.ERR_NEEDMOREPARAMS, msg.command, "Not enough parameters")
+            return
+        if spec.counts_as_activity:
+            user.last_active = self.clock()
+        spec.handler(self, user, msg)
+
+    def shutdown(self, reason: str) -> None:
+        """Tell every connection why it is closing and let go of them all."""
+        for user in list(self.connections):
+            self.send(user, Closing(reason))
+            self.connections.discard(user)
+            user.peer.close(reason)
+        self.users.clear()
+        self.rooms.clear()

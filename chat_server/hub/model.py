@@ -1,0 +1,142 @@
+"""The hub's state: users, rooms, membership, and the Peer seam to sessions.
+
+A `Peer` is whatever carries events to a person (an IRC or plain-mode session); the
+hub sees only `form`, `render`, `write` and `close`, never a socket. Must not import the
+session, transport or store layers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from chat_server.hub.events import Event, Source, make_source
+from chat_server.protocol.names import fold
+
+
+class Peer(Protocol):
+    """The hub's view of a connection."""
+
+    @property
+    def form(self) -> Hashable:
+        """Equal forms render every room event to the same bytes (the fan-out cache key)."""
+
+    def render(self, event: Event) -> bytes:
+        """Bytes for this peer; empty when its dialect shows nothing for the event."""
+
+    def write(self, data: bytes) -> None:
+        """Queue bytes; never blocks, never raises."""
+
+    def close(self, reason: str) -> None:
+        """End the connection after what is queued; the hub has already forgotten the user."""
+
+
+class User:
+    """One connection's person, registered or not; `folded` is the only lookup key."""
+
+    __slots__ = (
+        "away",
+        "cap_negotiating",
+        "caps",
+        "folded",
+        "host",
+        "last_active",
+        "modes",
+        "nick",
+        "password_ok",
+        "peer",
+        "realname",
+        "registered",
+        "rooms",
+        "signon",
+        "source",
+        "user",
+    )
+
+    def __init__(self, peer: Peer, host: str, now: float) -> None:
+        self.peer = peer
+        self.host = host
+        self.nick = ""
+        self.folded = ""
+        self.user = ""
+        self.realname = ""
+        self.registered = False
+        self.cap_negotiating = False
+        self.password_ok = False
+        self.caps: frozenset[str] = frozenset()
+        self.modes: set[str] = set()
+        self.away = ""
+        self.rooms: dict[str, Room] = {}
+        self.signon = now
+        self.last_active = now
+        self.source = make_source("*", "*", host)
+
+    def set_identity(self, nick: str, user: str | None = None) -> None:
+        self.nick = nick
+        self.folded = fold(nick)
+        if user is not None:
+            self.user = user
+        self.source = make_source(self.nick, self.user or "*", self.host)
+
+    @property
+    def label(self) -> str:
+        """The nick as numerics address it: "*" until one is chosen."""
+        return self.nick or "*"
+
+
+@dataclass(frozen=True, slots=True)
+class Ban:
+    mask: str
+    setter: str
+    time: float
+
+
+@dataclass(slots=True)
+class Room:
+    name: str
+    folded: str
+    created: float
+    # Member -> its status letters ("o", "v", "ov"); insertion order is join order.
+    members: dict[User, str] = field(default_factory=dict)
+    topic: str = ""
+    topic_setter: str = ""
+    topic_time: float = 0.0
+    # Flag modes among "imnt"; a new room starts +nt like most networks.
+    flags: set[str] = field(default_factory=lambda: {"n", "t"})
+    key: str = ""
+    limit: int = 0
+    bans: list[Ban] = field(default_factory=list)
+    invited: set[str] = field(default_factory=set)  # folded nicks
+
+    def status(self, user: User) -> str:
+        return self.members.get(user, "")
+
+    def is_op(self, user: User) -> bool:
+        return "o" in self.members.get(user, "")
+
+    def can_speak(self, user: User) -> bool:
+        status = self.members.get(user)
+        if status is None:
+            return "n" not in self.flags
+        return bool(status) or "m" not in self.flags
+
+    def mode_string(self, show_key: bool) -> tuple[str, list[str]]:
+        letters = "+" + "".join(sorted(self.flags))
+        args: list[str] = []
+        if self.key:
+            letters += "k"
+            args.append(self.key if show_key else "*")
+        if self.limit:
+            letters += "l"
+            args.append(str(self.limit))
+        return letters, args
+
+
+def prefix_chars(status: str, multi: bool) -> str:
+    """Membership prefixes for NAMES/WHO: "@+" with multi-prefix, else the highest."""
+    chars = ("@" if "o" in status else "") + ("+" if "v" in status else "")
+    return chars if multi else chars[:1]
+
+
+__all__ = ["Ban", "Peer", "Room", "Source", "User", "prefix_chars"]

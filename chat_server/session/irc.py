@@ -1,0 +1,205 @@
+"""An IRC connection as the hub sees it: lines in, hub events out as IRC lines.
+
+Owns the IRC dialect of a connection: the size rules of incoming lines, and how each
+hub event looks on the wire for the capabilities this client negotiated. Knows the hub
+and the protocol package; knows nothing of sockets (it writes through `Link`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from chat_server.hub.events import (
+    AwayChanged,
+    Chat,
+    Closing,
+    Event,
+    Invited,
+    Joined,
+    Kicked,
+    ModeChanged,
+    NickChanged,
+    Parted,
+    Quit,
+    Reply,
+    ServerMessage,
+    TopicChanged,
+)
+from chat_server.hub.hub import Hub
+from chat_server.protocol import numerics as N
+from chat_server.protocol.errors import ProtocolViolation
+from chat_server.protocol.message import MAX_REST_BYTES, MAX_TAGS_BYTES, Message, parse_line
+
+
+class Link(Protocol):
+    """What a session needs from its connection."""
+
+    remote_host: str
+
+    def write(self, data: bytes) -> None: ...
+
+    def close(self, reason: str = "") -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class IrcForm:
+    """The capabilities that change how a room event is written."""
+
+    message_tags: bool = False
+    server_time: bool = False
+
+
+def iso_time(t: float) -> str:
+    """server-time format: ISO 8601 UTC with milliseconds."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}Z"
+
+
+def _tags(form: IrcForm, when: float, msgid: str = "") -> dict[str, str]:
+    tags: dict[str, str] = {}
+    if form.server_time or form.message_tags:
+        tags["time"] = iso_time(when)
+    if form.message_tags and msgid:
+        tags["msgid"] = msgid
+    return tags
+
+
+def _line(tags: dict[str, str], source: str | None, command: str, *params: str) -> bytes:
+    return Message(command, params, source, tags).to_bytes()
+
+
+def _chat(f: IrcForm, e: Chat, _: str) -> bytes:
+    return _line(_tags(f, e.time, e.msgid), e.source.prefix, e.command, e.target, e.text)
+
+
+def _joined(f: IrcForm, e: Joined, _: str) -> bytes:
+    return _line(_tags(f, e.time), e.source.prefix, "JOIN", e.room)
+
+
+def _parted(f: IrcForm, e: Parted, _: str) -> bytes:
+    params = (e.room, e.reason) if e.reason else (e.room,)
+    return _line(_tags(f, e.time), e.source.prefix, "PART", *params)
+
+
+def _quit(f: IrcForm, e: Quit, _: str) -> bytes:
+    return _line(_tags(f, e.time), e.source.prefix, "QUIT", e.reason)
+
+
+def _nick(f: IrcForm, e: NickChanged, _: str) -> bytes:
+    return _line(_tags(f, e.time), e.source.prefix, "NICK", e.new_nick)
+
+
+def _topic(f: IrcForm, e: TopicChanged, _: str) -> bytes:
+    return _line(_tags(f, e.time), e.source.prefix, "TOPIC", e.room, e.topic)
+
+
+def _kicked(f: IrcForm, e: Kicked, _: str) -> bytes:
+    return _line(_tags(f, e.time), e.source.prefix, "KICK", e.room, e.nick, e.reason)
+
+
+def _mode(f: IrcForm, e: ModeChanged, server: str) -> bytes:
+    source = e.source.prefix if e.source else server
+    return _line(_tags(f, e.time), source, "MODE", e.target, e.modes, *e.args)
+
+
+def _away(f: IrcForm, e: AwayChanged, _: str) -> bytes:
+    params = (e.text,) if e.text else ()
+    return _line(_tags(f, e.time), e.source.prefix, "AWAY", *params)
+
+
+def _invited(f: IrcForm, e: Invited, _: str) -> bytes:
+    return _line(_tags(f, e.time), e.source.prefix, "INVITE", e.nick, e.room)
+
+
+def _server_message(f: IrcForm, e: ServerMessage, _: str) -> bytes:
+    return e.message.to_bytes()
+
+
+_ROOM_RENDERERS: dict[type, Callable[[IrcForm, Any, str], bytes]] = {
+    Chat: _chat,
+    Joined: _joined,
+    Parted: _parted,
+    Quit: _quit,
+    NickChanged: _nick,
+    TopicChanged: _topic,
+    Kicked: _kicked,
+    ModeChanged: _mode,
+    AwayChanged: _away,
+    Invited: _invited,
+    ServerMessage: _server_message,
+}
+
+
+class IrcSession:
+    """Bridges one connection to the hub in the IRC dialect; is the hub's Peer for it."""
+
+    __slots__ = ("form", "hub", "link", "user")
+
+    def __init__(self, hub: Hub, link: Link) -> None:
+        self.hub = hub
+        self.link = link
+        self.form = IrcForm()
+        self.user = hub.connect(self, link.remote_host)
+
+    # -- Peer (called by the hub) -------------------------------------------------
+
+    def render(self, event: Event) -> bytes:
+        renderer = _ROOM_RENDERERS.get(type(event))
+        if renderer is not None:
+            return renderer(self.form, event, self.hub.settings.name)
+        if isinstance(event, Reply):
+            return _line({}, self.hub.settings.name, event.numeric, self.user.label,
+                         *event.params)
+        if isinstance(event, Closing):
+            return _line({}, None, "ERROR", f"Closing Link: {self.user.host} ({event.reason})")
+        raise TypeError(f"no IRC rendering for {type(event).__name__}")
+
+    def write(self, data: bytes) -> None:
+        self.link.write(data)
+
+    def close(self, reason: str) -> None:
+        self.link.close(reason)
+
+    # -- Session (called by the transport) ----------------------------------------
+
+    @property
+    def ready(self) -> bool:
+        return self.user.registered
+
+    def on_line(self, raw: bytes) -> None:
+        if not raw.strip():
+            return  # "Empty messages are silently ignored" (RFC 2812 2.3.1)
+        tag_len = raw.find(b" ") + 1 if raw.startswith(b"@") else 0
+        if tag_len > MAX_TAGS_BYTES or len(raw) - tag_len > MAX_REST_BYTES - 2:
+            self.on_overlong()
+            return
+        try:
+            msg = parse_line(raw)
+        except ProtocolViolation:
+            return
+        caps_before = self.user.caps
+        self.hub.handle(self.user, msg)
+        if self.user.caps is not caps_before:
+            self.form = IrcForm(
+                "message-tags" in self.user.caps, "server-time" in self.user.caps
+            )
+
+    def on_overlong(self) -> None:
+        self.hub.reply(self.user, N.ERR_INPUTTOOLONG, "Input line was too long")
+
+    def on_idle(self) -> None:
+        self.hub.send_line(self.user, "PING", self.hub.settings.name)
+
+    def terminate(self, reason: str) -> None:
+        """The transport is dropping this client (timeouts, flood, SendQ): say why."""
+        self.hub.disconnect(self.user, reason, tell_user=reason)
+
+    def connection_lost(self, reason: str) -> None:
+        self.hub.disconnect(self.user, reason)
+
+    @property
+    def label(self) -> str:
+        """How logs name this client."""
+        return self.user.nick or "-"

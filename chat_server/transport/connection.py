@@ -1,0 +1,262 @@
+"""One client connection: bytes to lines, lines to the session, queued bytes to the socket.
+
+Owns the limits that protect the server from one client: line length, flood control
+(a token bucket that delays reading, then cuts off), the send-queue bound, and write
+coalescing (one socket write per connection per loop turn). Knows nothing of IRC:
+the session decides what a line means and what a goodbye looks like. Must not import
+the hub.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol, cast
+
+from chat_server.protocol.framing import LineFramer, Overlong
+
+if TYPE_CHECKING:
+    from chat_server.transport.server import Listener
+
+log = logging.getLogger("chat_server.connection")
+
+
+class Session(Protocol):
+    """What the transport drives: the dialect sitting on top of this connection."""
+
+    @property
+    def ready(self) -> bool:
+        """True once registered; until then the registration timeout applies."""
+
+    @property
+    def label(self) -> str:
+        """How logs name this client."""
+
+    def on_line(self, raw: bytes) -> None: ...
+
+    def on_overlong(self) -> None: ...
+
+    def on_idle(self) -> None:
+        """The client has been silent for the ping interval: ask it to answer."""
+
+    def terminate(self, reason: str) -> None:
+        """Drop the client for `reason`, telling it and everyone who should know."""
+
+    def connection_lost(self, reason: str) -> None:
+        """The connection ended by itself (EOF, reset)."""
+
+
+class Flusher:
+    """Writes every connection's queued bytes once, at the end of the loop turn.
+
+    On uvloop a write to an idle transport is an immediate send() system call; queuing
+    a turn's deliveries and writing them in one call is what makes fan-out cheap.
+    """
+
+    __slots__ = ("_loop", "_pending")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._pending: list[Connection] = []
+
+    def schedule(self, conn: Connection) -> None:
+        if not self._pending:
+            self._loop.call_soon(self._run)
+        self._pending.append(conn)
+
+    def _run(self) -> None:
+        pending, self._pending = self._pending, []
+        for conn in pending:
+            conn.flush()
+
+
+class Connection(asyncio.Protocol):
+    __slots__ = (
+        "_abort_handle",
+        "_backlog",
+        "_framer",
+        "_out",
+        "_paused",
+        "_tokens",
+        "_tokens_at",
+        "close_reason",
+        "closing",
+        "last_read",
+        "listener",
+        "opened",
+        "pinged_at",
+        "remote",
+        "remote_host",
+        "session",
+        "transport",
+    )
+
+    def __init__(self, listener: Listener) -> None:
+        self.listener = listener
+        limits = listener.limits
+        self._framer = LineFramer(limits.max_line_bytes)
+        self._out: list[bytes] | None = None
+        self._backlog: deque[bytes | Overlong] = deque()
+        self._tokens = float(limits.flood_burst)
+        self._tokens_at = 0.0
+        self._paused = False
+        self._abort_handle: asyncio.TimerHandle | None = None
+        self.transport: asyncio.Transport | None = None
+        self.session: Session | None = None
+        self.closing = False
+        self.close_reason = ""
+        self.remote_host = "unknown"
+        self.remote = "unknown"
+        self.opened = self.last_read = 0.0
+        self.pinged_at: float | None = None
+
+    # -- asyncio.Protocol ---------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports are not asyncio.Transport subclasses, but have its methods.
+        self.transport = cast(asyncio.Transport, transport)
+        peer = self.transport.get_extra_info("peername")
+        if isinstance(peer, tuple) and peer:
+            self.remote_host = str(peer[0])
+            self.remote = f"{peer[0]}:{peer[1]}"
+        self.opened = self.last_read = self.listener.loop.time()
+        self._tokens_at = self.opened
+        self.listener.opened(self)
+
+    def data_received(self, data: bytes) -> None:
+        self.last_read = self.listener.loop.time()
+        self.pinged_at = None
+        if self.closing:
+            return
+        items = self._framer.feed(data)
+        if not items:
+            return
+        if self.listener.limits.flood_rate <= 0:
+            for item in items:
+                self._dispatch(item)
+                if self.closing:
+                    return
+            return
+        self._backlog.extend(items)
+        self._drain()
+
+    def eof_received(self) -> bool:
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._abort_handle is not None:
+            self._abort_handle.cancel()
+        if not self.closing:
+            self.closing = True
+            self.close_reason = (
+                "Connection closed" if exc is None else f"Connection error: {exc}"
+            )
+            self._call_session("connection_lost", self.close_reason)
+        self._out = None
+        self._backlog.clear()
+        self.listener.closed(self)
+
+    # -- reading with flood control -------------------------------------------------
+
+    def _drain(self) -> None:
+        limits = self.listener.limits
+        now = self.listener.loop.time()
+        self._tokens = min(
+            float(limits.flood_burst), self._tokens + (now - self._tokens_at) * limits.flood_rate
+        )
+        self._tokens_at = now
+        backlog = self._backlog
+        while backlog and not self.closing:
+            if self._tokens < 1.0:
+                break
+            self._tokens -= 1.0
+            self._dispatch(backlog.popleft())
+        if self.closing or not backlog:
+            if self._paused and not self.closing and self.transport is not None:
+                self._paused = False
+                self.transport.resume_reading()
+            return
+        if len(backlog) > limits.flood_backlog:
+            self.drop("Excess Flood")
+            return
+        if not self._paused and self.transport is not None:
+            self._paused = True
+            self.transport.pause_reading()
+        # Come back when the next token is due.
+        self.listener.loop.call_later((1.0 - self._tokens) / limits.flood_rate, self._drain)
+
+    def _dispatch(self, item: bytes | Overlong) -> None:
+        if isinstance(item, Overlong):
+            self._call_session("on_overlong")
+        else:
+            self._call_session("on_line", item)
+
+    def _call_session(self, name: str, *args: object) -> None:
+        """Run a session callback; a bug in one command must not take the server down."""
+        session = self.session
+        if session is None:
+            return
+        try:
+            getattr(session, name)(*args)
+        except Exception:
+            log.exception("error handling %s from %s (%s)", name, self.remote, session.label)
+
+    # -- writing ----------------------------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        if self.closing and self._abort_handle is not None:
+            return
+        out = self._out
+        if out is None:
+            self._out = [data]
+            self.listener.flusher.schedule(self)
+        else:
+            out.append(data)
+
+    def flush(self) -> None:
+        out, self._out = self._out, None
+        transport = self.transport
+        if not out or transport is None or transport.is_closing():
+            return
+        transport.write(out[0] if len(out) == 1 else b"".join(out))
+        if self._abort_handle is not None:
+            transport.close()
+        elif transport.get_write_buffer_size() > self.listener.limits.sendq_bytes:
+            self.drop("SendQ exceeded")
+
+    # -- closing ----------------------------------------------------------------
+
+    def drop(self, reason: str) -> None:
+        """The transport's own decision to cut a client off; the session says goodbye."""
+        if self.closing:
+            return
+        log.debug("dropping %s: %s", self.remote, reason)
+        self._call_session("terminate", reason)
+        self.close(reason)
+
+    def close(self, reason: str = "") -> None:
+        """Close after what is queued has been written, or cut it short after a grace."""
+        if self._abort_handle is not None:
+            return
+        if not self.closing:
+            self.closing = True
+            self.close_reason = reason
+        elif reason and not self.close_reason:
+            self.close_reason = reason
+        transport = self.transport
+        if transport is None:
+            return
+        if self._paused:
+            self._paused = False
+        self._abort_handle = self.listener.loop.call_later(
+            self.listener.limits.shutdown_grace, transport.abort
+        )
+        if self._out is None:
+            transport.close()
+        # Otherwise flush() writes the goodbye this turn, then closes.
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
+        """Timers for sessions, which may not touch the loop themselves."""
+        return self.listener.loop.call_later(delay, callback)

@@ -1,0 +1,127 @@
+"""Listening sockets, connection admission, timeouts, and orderly shutdown.
+
+Owns the set of open connections: per-IP and total limits on admission, one periodic
+sweep for registration and ping timeouts (cheaper than a timer per connection), and
+the order of shutdown: stop listening, let the app say goodbye, wait with a bound,
+cut what is left. Knows nothing of IRC. Must not import the hub.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Callable
+
+from chat_server.config import LimitsSection
+from chat_server.transport.connection import Connection, Flusher, Session
+
+log = logging.getLogger("chat_server.server")
+
+SessionFactory = Callable[[Connection], Session]
+
+
+class Listener:
+    def __init__(
+        self,
+        limits: LimitsSection,
+        session_factory: SessionFactory,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        self.limits = limits
+        self.session_factory = session_factory
+        self.loop = loop or asyncio.get_running_loop()
+        self.flusher = Flusher(self.loop)
+        self.connections: set[Connection] = set()
+        self.per_ip: Counter[str] = Counter()
+        self._servers: list[asyncio.Server] = []
+        self._sweeper: asyncio.TimerHandle | None = None
+        self._all_closed = asyncio.Event()
+        self._all_closed.set()
+
+    async def listen(self, host: str, port: int) -> list[tuple[str, int]]:
+        """Bind and start accepting; returns the bound addresses (port 0 picks one)."""
+        server = await self.loop.create_server(
+            lambda: Connection(self), host, port, reuse_address=True, backlog=1024
+        )
+        self._servers.append(server)
+        if self._sweeper is None:
+            self._schedule_sweep()
+        return [sock.getsockname()[:2] for sock in server.sockets]
+
+    # -- admission --------------------------------------------------------------
+
+    def opened(self, conn: Connection) -> None:
+        self.connections.add(conn)
+        self._all_closed.clear()
+        self.per_ip[conn.remote_host] += 1
+        conn.session = self.session_factory(conn)
+        log.info("connect %s (%d open)", conn.remote, len(self.connections))
+        if len(self.connections) > self.limits.max_connections:
+            conn.drop("Server is full")
+        elif self.per_ip[conn.remote_host] > self.limits.max_connections_per_ip:
+            conn.drop("Too many connections from your address")
+
+    def closed(self, conn: Connection) -> None:
+        if conn not in self.connections:
+            return
+        self.connections.discard(conn)
+        self.per_ip[conn.remote_host] -= 1
+        if self.per_ip[conn.remote_host] <= 0:
+            del self.per_ip[conn.remote_host]
+        label = conn.session.label if conn.session is not None else "-"
+        log.info(
+            "disconnect %s nick=%s reason=%s (%d open)",
+            conn.remote, label, conn.close_reason or "closed", len(self.connections),
+        )
+        if not self.connections:
+            self._all_closed.set()
+
+    # -- timeouts ---------------------------------------------------------------
+
+    def _sweep_interval(self) -> float:
+        lim = self.limits
+        return max(0.05, min(1.0, lim.registration_timeout / 4, lim.ping_timeout / 4,
+                             lim.ping_interval / 4))
+
+    def _schedule_sweep(self) -> None:
+        self._sweeper = self.loop.call_later(self._sweep_interval(), self._sweep)
+
+    def _sweep(self) -> None:
+        now = self.loop.time()
+        lim = self.limits
+        for conn in list(self.connections):
+            session = conn.session
+            if conn.closing or session is None:
+                continue
+            if not session.ready:
+                if now - conn.opened > lim.registration_timeout:
+                    conn.drop("Registration timeout")
+                continue
+            if conn.pinged_at is None:
+                if now - conn.last_read > lim.ping_interval:
+                    conn.pinged_at = now
+                    session.on_idle()
+            elif now - conn.pinged_at > lim.ping_timeout:
+                conn.drop(f"Ping timeout: {int(now - conn.last_read)} seconds")
+        self._schedule_sweep()
+
+    # -- shutdown ---------------------------------------------------------------
+
+    def stop_listening(self) -> None:
+        for server in self._servers:
+            server.close()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+
+    async def wait_closed(self, timeout: float) -> None:
+        """Wait for connections to finish closing; abort the ones that will not."""
+        try:
+            await asyncio.wait_for(self._all_closed.wait(), timeout)
+        except TimeoutError:
+            for conn in list(self.connections):
+                if conn.transport is not None:
+                    conn.transport.abort()
+            await asyncio.wait_for(self._all_closed.wait(), 1.0)
+        for server in self._servers:
+            await server.wait_closed()

@@ -1,0 +1,35 @@
+"""Fixtures: an in-process server on an ephemeral port and clients that close themselves."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from support.irc import ClientFactory, IrcClient
+from support.servers import running_server
+
+from chat_server.app import ChatServer
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[ChatServer]:
+    async with running_server() as srv:
+        yield srv
+
+
+@pytest.fixture
+async def connect(server: ChatServer) -> AsyncIterator[ClientFactory]:
+    """connect() opens a raw client; connect("bob") also registers it as bob."""
+    clients: list[IrcClient] = []
+
+    async def factory(nick: str | None = None, caps: tuple[str, ...] = ()) -> IrcClient:
+        host, port = server.addresses[0]
+        client = await IrcClient.connect(host, port)
+        clients.append(client)
+        if nick is not None:
+            await client.register(nick, caps)
+        return client
+
+    yield factory
+    for client in clients:
+        await client.close()
