@@ -1,3 +1,43 @@
-def main() -> None:
-    print("usage: chat-client [HOST[:PORT]] [--nick N] [--room R ...]")
+"""The `chat-client` command: read the config, pick a front end, run the event loop.
 
+Owns start-up: configuration errors, uvloop when available, and the choice between
+full-screen and simple mode. Must not contain protocol or UI logic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from chat_client.client import Client
+from chat_client.config import ConfigError, load
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    try:
+        config = load(sys.argv[1:] if argv is None else argv, os.environ)
+    except ConfigError as exc:
+        print(f"chat-client: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+    client = Client(config)
+    if config.simple:
+        from chat_client.simple import run_simple as run
+    else:
+        from chat_client.ui.app import run_fullscreen as run
+    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        runner.run(run(client))
+
+
+if __name__ == "__main__":
+    main()

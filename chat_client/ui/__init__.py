@@ -1,0 +1,1 @@
+"""The full-screen prompt_toolkit front end: layout, key bindings, style, application."""
