@@ -52,6 +52,10 @@ class IrcForm:
     server_time: bool = False
 
 
+# The four possible forms, shared by every session instead of one object each.
+_FORMS = {(tags, stamp): IrcForm(tags, stamp) for tags in (False, True) for stamp in (False, True)}
+
+
 def iso_time(t: float) -> str:
     """server-time format: ISO 8601 UTC with milliseconds."""
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}Z"
@@ -140,7 +144,7 @@ class IrcSession:
     def __init__(self, hub: Hub, link: Link) -> None:
         self.hub = hub
         self.link = link
-        self.form = IrcForm()
+        self.form = _FORMS[False, False]
         self.user = hub.connect(self, link.remote_host)
 
     # -- Peer (called by the hub) -------------------------------------------------
@@ -182,9 +186,8 @@ class IrcSession:
         caps_before = self.user.caps
         self.hub.handle(self.user, msg)
         if self.user.caps is not caps_before:
-            self.form = IrcForm(
-                "message-tags" in self.user.caps, "server-time" in self.user.caps
-            )
+            caps = self.user.caps
+            self.form = _FORMS["message-tags" in caps, "server-time" in caps]
 
     def on_overlong(self) -> None:
         self.hub.reply(self.user, N.ERR_INPUTTOOLONG, "Input line was too long")

@@ -98,7 +98,8 @@ class Connection(asyncio.Protocol):
         limits = listener.limits
         self._framer = LineFramer(limits.max_line_bytes)
         self._out: list[bytes] | None = None
-        self._backlog: deque[bytes | Overlong] = deque()
+        # Made on the first flood-controlled read: an idle connection should not pay for it.
+        self._backlog: deque[bytes | Overlong] | None = None
         self._tokens = float(limits.flood_burst)
         self._tokens_at = 0.0
         self._paused = False
@@ -139,7 +140,10 @@ class Connection(asyncio.Protocol):
                 if self.closing:
                     return
             return
-        self._backlog.extend(items)
+        if self._backlog is None:
+            self._backlog = deque(items)
+        else:
+            self._backlog.extend(items)
         self._drain()
 
     def eof_received(self) -> bool:
@@ -155,7 +159,7 @@ class Connection(asyncio.Protocol):
             )
             self._call_session("connection_lost", self.close_reason)
         self._out = None
-        self._backlog.clear()
+        self._backlog = None
         self.listener.closed(self)
 
     # -- reading with flood control -------------------------------------------------
@@ -168,6 +172,8 @@ class Connection(asyncio.Protocol):
         )
         self._tokens_at = now
         backlog = self._backlog
+        if backlog is None:
+            return
         while backlog and not self.closing:
             if self._tokens < 1.0:
                 break
