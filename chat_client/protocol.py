@@ -473,7 +473,8 @@ class ClientProtocol:
             self._cap_done = True
             self._register()
             return []
-        error = code[0] in "45"
+        # 422 (no MOTD) is routine, not a failure of anything the user did.
+        error = code[0] in "45" and code != "422"
         text = " ".join(a for a in args[:-1] if a != "*") if len(args) > 1 else ""
         text = f"{text}: {args[-1]}" if text and args else (args[-1] if args else "")
         room = msg.param(1)

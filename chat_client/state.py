@@ -303,13 +303,11 @@ class ClientState:
         mention = kind in CHAT and not own and bool(nick) and self.mentions_me(text)
         line = Line(buf.next_seq, time or self._now(), kind, nick, text, own, mention)
         buf.next_seq += 1
-        if buf.scroll and len(buf.lines) == buf.lines.maxlen:
-            # The oldest line falls off the top; the view's distance from the bottom
-            # is unchanged, but it may no longer exceed what is left.
-            buf.scroll = min(buf.scroll, len(buf.lines) - 1)
         buf.lines.append(line)
         if buf.scroll:
-            buf.scroll += 1
+            # Keep the same lines in view; once the oldest lines fall off the top the
+            # view can go no further back than the oldest line left.
+            buf.scroll = min(buf.scroll + 1, len(buf.lines) - 1)
             if buf.visible(line):
                 buf.new_below += 1
         alert = kind in CHAT and not own and counts and (

@@ -89,6 +89,8 @@ def wrap(text: str, width: int) -> list[str]:
                 row = []
             used = sum(get_cwidth(c) for c in row)
             last_space = -1
+            if ch == " " and not row:
+                continue  # the break itself stands for this space
         if ch == " ":
             last_space = len(row)
         row.append(ch)
