@@ -83,6 +83,8 @@ class Client:
         if text.startswith("/") and not text.startswith("//") and "\n" not in text:
             REGISTRY.dispatch(self, text[1:])
         else:
+            # Trailing spaces are left over from completion, never meant to be sent.
+            text = "\n".join(line.rstrip() for line in text.split("\n"))
             self.say(text[1:] if text.startswith("//") else text)
         self.state.changed()
 
