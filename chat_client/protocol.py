@@ -475,8 +475,10 @@ class ClientProtocol:
             return []
         # 422 (no MOTD) is routine, not a failure of anything the user did.
         error = code[0] in "45" and code != "422"
-        text = " ".join(a for a in args[:-1] if a != "*") if len(args) > 1 else ""
-        text = f"{text}: {args[-1]}" if text and args else (args[-1] if args else "")
+        # An error names what it is about (a nick, a room) before its text; other
+        # numerics carry counts and such in the middle, readable only in the text.
+        subject = " ".join(a for a in args[:-1] if a != "*") if error else ""
+        text = f"{subject}: {args[-1]}" if subject else (args[-1] if args else "")
         room = msg.param(1)
         buffer = room if self.is_channel(room) or code == "301" else None
         return [ev.ServerText(text, error=error, buffer=buffer)]

@@ -351,8 +351,9 @@ class ClientState:
             for buf in self.buffers:
                 buf.joined = False
                 buf.members.clear()
-        if conn is not self.conn and conn is ConnState.RECONNECTING:
-            self.add_line(self.server_buffer, LineKind.ERROR, f"Disconnected: {detail}")
+        if conn is ConnState.RECONNECTING and self.conn is not ConnState.RECONNECTING:
+            lost = "Disconnected" if self.conn is ConnState.CONNECTED else "Could not connect"
+            self.add_line(self.server_buffer, LineKind.ERROR, f"{lost}: {detail}")
         self.conn = conn
         self.conn_detail = detail
         self.changed()

@@ -203,12 +203,16 @@ def test_own_part_closes_the_room() -> None:
 
 def test_disconnect_marks_rooms_unjoined_and_logs_once() -> None:
     state = with_rooms("#a")
+    state.set_connection(ConnState.CONNECTED)
     state.set_connection(ConnState.RECONNECTING, "reset; retry 1 in 2s")
     state.set_connection(ConnState.RECONNECTING, "reset; retry 1 in 1s")
     assert not state.find("#a").joined  # type: ignore[union-attr]
     assert [line.text for line in state.server_buffer.lines].count(
         "Disconnected: reset; retry 1 in 2s") == 1
     assert state.rooms() == ["#a"]
+    state.set_connection(ConnState.CONNECTING)
+    state.set_connection(ConnState.RECONNECTING, "refused; retry 2 in 2s")
+    assert state.server_buffer.lines[-1].text == "Could not connect: refused; retry 2 in 2s"
 
 
 def test_nick_colours_are_stable_and_fold_case() -> None:
