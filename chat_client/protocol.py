@@ -143,11 +143,25 @@ class ClientProtocol:
     # ----------------------------------------------------------------- commands
 
     def privmsg(self, target: str, text: str, *, action: bool = False) -> list[ev.Event]:
-        """Send text (split to fit the line limit); return local echoes if needed."""
-        return self._say("PRIVMSG", target, text, action)
-
-    def notice(self, target: str, text: str) -> list[ev.Event]:
-        return self._say("NOTICE", target, text, False)
+        """Send text, split into lines that fit; return local echoes if the server won't echo."""
+        overhead = len(f":{self.nick}!{self.username}@ PRIVMSG {target} :".encode())
+        budget = LINE_BUDGET - overhead - HOST_ALLOWANCE
+        if action:
+            budget -= len(_ACTION_PREFIX) + 1
+        kind = ev.MessageKind.ACTION if action else ev.MessageKind.PRIVMSG
+        echoes: list[ev.Event] = []
+        for line in text.split("\n"):
+            if not line:
+                continue
+            for piece in split_text(line, max(budget, 16)):
+                wire = f"{_ACTION_PREFIX}{piece}\x01" if action else piece
+                self._send(Message("PRIVMSG", (target, wire)))
+                if "echo-message" not in self.caps:
+                    echoes.append(ev.ChatMessage(
+                        buffer=target, sender=self.nick, text=piece, kind=kind,
+                        time=self._now(), own=True, private=not self.is_channel(target),
+                    ))
+        return echoes
 
     def join(self, room: str, key: str | None = None) -> None:
         self._send(Message("JOIN", (room, key) if key else (room,)))
@@ -194,32 +208,6 @@ class ClientProtocol:
 
     def _send(self, msg: Message) -> None:
         self._out.append(msg.to_bytes())
-
-    def _say(self, command: str, target: str, text: str, action: bool) -> list[ev.Event]:
-        overhead = len(
-            f":{self.nick}!{self.username}@ {command} {target} :".encode()
-        ) + HOST_ALLOWANCE
-        budget = LINE_BUDGET - overhead - (len(_ACTION_PREFIX) + 1 if action else 0)
-        echoes: list[ev.Event] = []
-        for line in text.split("\n"):
-            if not line:
-                continue
-            for piece in split_text(line, max(budget, 16)):
-                wire = f"{_ACTION_PREFIX}{piece}\x01" if action else piece
-                self._send(Message(command, (target, wire)))
-                if "echo-message" not in self.caps:
-                    kind = (
-                        ev.MessageKind.ACTION if action
-                        else ev.MessageKind.NOTICE if command == "NOTICE"
-                        else ev.MessageKind.PRIVMSG
-                    )
-                    echoes.append(
-                        ev.ChatMessage(
-                            buffer=target, sender=self.nick, text=piece, kind=kind,
-                            time=self._now(), own=True, private=not self.is_channel(target),
-                        )
-                    )
-        return echoes
 
     def _time_of(self, msg: Message) -> datetime:
         stamp = msg.tags.get("time")
@@ -352,8 +340,9 @@ class ClientProtocol:
             else:
                 # Other CTCP requests (VERSION, PING, ...) are not chat; ignore them.
                 return []
-        target = target.lstrip(self.prefixes) if self.is_channel(target.lstrip(self.prefixes)) \
-            else target
+        bare = target.lstrip(self.prefixes)
+        if self.is_channel(bare):
+            target = bare  # "@#room" (to the room's operators) still belongs to #room
         private = not self.is_channel(target)
         buffer = (target if own else sender) if private else target
         history = self._in_history(msg)

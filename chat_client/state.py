@@ -281,11 +281,6 @@ class ClientState:
             buf.new_below = 0
         self.changed()
 
-    def scroll_to_bottom(self) -> None:
-        self.active.scroll = 0
-        self.active.new_below = 0
-        self.changed()
-
     # ----------------------------------------------------------------- lines
 
     def add_line(
@@ -388,10 +383,11 @@ class ClientState:
             return
         if e.private:
             buf = self.find(e.buffer)
-            if buf is None:
+            if buf is None and e.kind is ev.MessageKind.NOTICE:
                 # A private NOTICE (services, bots) is not a conversation to open.
-                buf = self.server_buffer if e.kind is ev.MessageKind.NOTICE \
-                    else self.open(e.buffer, BufferKind.QUERY)
+                buf = self.server_buffer
+            elif buf is None:
+                buf = self.open(e.buffer, BufferKind.QUERY)
         else:
             buf = self.open(e.buffer, BufferKind.ROOM)
         kind = {

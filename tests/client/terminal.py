@@ -133,9 +133,6 @@ class Tmux:
     def screen(self) -> str:
         return self.tmux("capture-pane", "-p", "-t", "main")
 
-    def lines(self) -> list[str]:
-        return self.screen().split("\n")
-
     def wait_for(self, check: str | Callable[[str], bool], timeout: float = TIMEOUT) -> str:
         """Poll the screen until it contains the text (or passes the check)."""
         test = (lambda s: check in s) if isinstance(check, str) else check
