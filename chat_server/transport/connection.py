@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, cast
@@ -21,6 +22,12 @@ if TYPE_CHECKING:
     from chat_server.transport.server import Listener
 
 log = logging.getLogger("chat_server.connection")
+
+# Cap on the kernel's send buffer for one client. Left alone, Linux grows it up to
+# tcp_wmem's maximum (4 MB by default), so a client that stops reading would hold
+# megabytes in the kernel before the send-queue bound saw a single byte. Capped, what
+# one stalled client costs is about sendq_bytes plus this.
+KERNEL_SNDBUF_BYTES = 64 * 1024
 
 
 class Session(Protocol):
@@ -122,6 +129,10 @@ class Connection(asyncio.Protocol):
         if isinstance(peer, tuple) and peer:
             self.remote_host = str(peer[0])
             self.remote = f"{peer[0]}:{peer[1]}"
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:
+            sndbuf = min(self.listener.limits.sendq_bytes, KERNEL_SNDBUF_BYTES)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
         self.opened = self.last_read = self.listener.loop.time()
         self._tokens_at = self.opened
         self.listener.opened(self)
