@@ -150,7 +150,8 @@ def test_resize_keeps_the_layout_whole_and_a_flood_does_not_stall_typing(
         flood_done = time.monotonic() - flood_started
         # Each sample includes a tmux send-keys and capture-pane round trip.
         assert during > 0, "the flood was over before the first keystroke"
-        assert max(latencies) < 1.0, latencies
+        # Seconds would mean typing waited for the flood; the round trip through tmux is ms.
+        assert max(latencies) < 3.0, latencies
         print(f"{during} keystrokes during the flood; keystroke-to-screen: "
               f"max {max(latencies) * 1000:.0f} ms, "
               f"mean {sum(latencies) / len(latencies) * 1000:.0f} ms; typing took "
