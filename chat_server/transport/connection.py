@@ -239,7 +239,7 @@ class Connection(asyncio.Protocol):
             return
         transport.write(out[0] if len(out) == 1 else b"".join(out))
         if self._abort_handle is not None:
-            transport.close()
+            self._finish(transport)
         elif transport.get_write_buffer_size() > self.listener.limits.sendq_bytes:
             self.drop("SendQ exceeded")
 
@@ -265,14 +265,28 @@ class Connection(asyncio.Protocol):
         transport = self.transport
         if transport is None:
             return
-        if self._paused:
-            self._paused = False
         self._abort_handle = self.listener.loop.call_later(
             self.listener.limits.shutdown_grace, transport.abort
         )
         if self._out is None:
+            self._finish(transport)
+        # Otherwise flush() writes the goodbye this turn, then finishes.
+
+    def _finish(self, transport: asyncio.Transport) -> None:
+        """End the connection without losing the goodbye.
+
+        Closing a socket that still holds unread input (a flooder's, say) makes the
+        kernel reset the connection and throw away what it had not sent yet, the ERROR
+        line included. A half-close sends everything, then FIN; input is read and
+        discarded until the client closes its side or the grace timer aborts.
+        """
+        if not transport.can_write_eof():
             transport.close()
-        # Otherwise flush() writes the goodbye this turn, then closes.
+            return
+        transport.write_eof()
+        if self._paused:
+            self._paused = False
+            transport.resume_reading()
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
         """Timers for sessions, which may not touch the loop themselves."""
