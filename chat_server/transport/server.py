@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections import Counter
 from collections.abc import Callable
 
@@ -19,6 +20,36 @@ from chat_server.transport.connection import Connection, Flusher, Session
 log = logging.getLogger("chat_server.server")
 
 SessionFactory = Callable[[Connection], Session]
+
+# Pending connections the kernel may queue while the loop is busy: a reconnect storm
+# after a restart must not meet refused connections.
+BACKLOG = 1024
+
+
+def bind(host: str, port: int) -> list[socket.socket]:
+    """Bind and listen without an event loop (before a daemon detaches); raises OSError.
+
+    One socket per address `host` resolves to, as `loop.create_server` would make.
+    """
+    infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
+                               flags=socket.AI_PASSIVE)
+    socks: list[socket.socket] = []
+    try:
+        for family, kind, proto, _, address in dict.fromkeys(infos):
+            sock = socket.socket(family, kind, proto)
+            socks.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                # Otherwise the IPv6 socket also claims the IPv4 port bound next to it.
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(address)
+            sock.listen(BACKLOG)
+            sock.setblocking(False)
+    except OSError:
+        for sock in socks:
+            sock.close()
+        raise
+    return socks
 
 
 class Listener:
@@ -42,8 +73,18 @@ class Listener:
     async def listen(self, host: str, port: int) -> list[tuple[str, int]]:
         """Bind and start accepting; returns the bound addresses (port 0 picks one)."""
         server = await self.loop.create_server(
-            lambda: Connection(self), host, port, reuse_address=True, backlog=1024
+            lambda: Connection(self), host, port, reuse_address=True, backlog=BACKLOG
         )
+        return self._serving(server)
+
+    async def listen_socket(self, sock: socket.socket) -> list[tuple[str, int]]:
+        """Start accepting on a socket from `bind`; the listener owns it from now on."""
+        # The loop listens again on the socket: pass the backlog or it shrinks to 100.
+        server = await self.loop.create_server(lambda: Connection(self), sock=sock,
+                                               backlog=BACKLOG)
+        return self._serving(server)
+
+    def _serving(self, server: asyncio.Server) -> list[tuple[str, int]]:
         self._servers.append(server)
         if self._sweeper is None:
             self._schedule_sweep()
