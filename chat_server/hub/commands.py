@@ -182,7 +182,7 @@ def pong(hub: Hub, user: User, msg: Message) -> None:
 def quit_(hub: Hub, user: User, msg: Message) -> None:
     text = msg.param(0)
     reason = f"Quit: {text}" if text else "Quit"
-    hub.disconnect(user, reason, tell_user=reason)
+    hub.disconnect(user, reason, tell_user=reason, log_reason="Quit")
 
 
 # -- rooms -------------------------------------------------------------------------

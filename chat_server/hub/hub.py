@@ -132,11 +132,19 @@ class Hub:
         self.connections.add(user)
         return user
 
-    def disconnect(self, user: User, reason: str, *, tell_user: str | None = None) -> None:
+    def disconnect(
+        self,
+        user: User,
+        reason: str,
+        *,
+        tell_user: str | None = None,
+        log_reason: str | None = None,
+    ) -> None:
         """The one exit: leave every room, tell those who should know, forget the user.
 
         Safe to call more than once. `tell_user` is sent to the user as a Closing event
-        before the peer is closed.
+        before the peer is closed. The peer is closed with `log_reason` when given, for
+        a reason that holds what a user wrote, which logs must not record.
         """
         if user not in self.connections:
             return
@@ -151,7 +159,7 @@ class Hub:
                 del self.users[user.folded]
         if tell_user is not None:
             self.send(user, Closing(tell_user))
-        user.peer.close(reason)
+        user.peer.close(reason if log_reason is None else log_reason)
 
     def remember(self, user: User) -> None:
         if self.whowas.maxlen:
