@@ -9,17 +9,23 @@ import argparse
 import asyncio
 import logging
 import signal
+import socket
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from chat_server import __version__
-from chat_server.config import Config, ConfigError, load
+from chat_server.config import Config, ConfigError, to_toml
 from chat_server.hub.hub import Hub, HubSettings
+from chat_server.ops import logs
+from chat_server.ops.daemon import Pidfile, StartError, detach
+from chat_server.ops.notify import notify, reloading
+from chat_server.ops.reload import ConfigSource, apply_reload
 from chat_server.session.irc import IrcSession
 from chat_server.transport.connection import Connection, Session
 from chat_server.transport.loop import loop_factory
-from chat_server.transport.server import Listener
+from chat_server.transport.server import Listener, bind
 
 log = logging.getLogger("chat_server")
 
@@ -31,13 +37,27 @@ def build_parser() -> argparse.ArgumentParser:
         prog="chat-server",
         description="roomchat: a multi-room chat server speaking IRC and plain text.",
     )
-    p.add_argument("--config", metavar="PATH", help="TOML configuration file")
+    p.add_argument("--config", metavar="PATH",
+                   help="TOML configuration file (default: the first of "
+                        "$XDG_CONFIG_HOME/roomchat/roomchat.toml and "
+                        "/etc/roomchat/roomchat.toml that exists)")
+    p.add_argument("--print-config", action="store_true",
+                   help="print the effective configuration as TOML and exit")
+    p.add_argument("--check-config", action="store_true",
+                   help="validate the configuration and exit")
     p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port to listen on (default 6667; 0 picks one)")
     p.add_argument("--name", help="server name shown to clients")
     p.add_argument("--motd", metavar="FILE", help="message of the day file")
     p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                    type=str.upper, help="logging threshold (default INFO)")
+    p.add_argument("--log-format", choices=["text", "json"], type=str.lower,
+                   help="text (default) or JSON lines")
+    p.add_argument("--log-file", metavar="PATH", help="log to PATH instead of standard error")
+    p.add_argument("--daemon", action="store_true",
+                   help="detach into the background once listening (needs --log-file)")
+    p.add_argument("--pidfile", metavar="PATH",
+                   help="write the server's pid to PATH once listening; remove it on exit")
     p.add_argument("--version", action="version", version=f"roomchat {__version__}")
     return p
 
@@ -51,6 +71,7 @@ def flag_values(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
             ("name", args.name),
             ("motd_file", args.motd),
             ("log_level", args.log_level),
+            ("log_format", args.log_format),
         )
         if value is not None
     }
@@ -84,11 +105,16 @@ class ChatServer:
     def new_session(self, conn: Connection) -> Session:
         return IrcSession(self.hub, conn)
 
-    async def start(self) -> list[tuple[str, int]]:
-        """Bind the listeners; raises OSError when the address cannot be had."""
+    async def start(self, sockets: Sequence[socket.socket] = ()) -> list[tuple[str, int]]:
+        """Accept on `sockets` bound already, or bind the configured address (OSError)."""
         self.listener = Listener(self.config.limits, self.new_session)
-        self.addresses = await self.listener.listen(self.config.server.host,
-                                                    self.config.server.port)
+        if sockets:
+            self.addresses = [
+                address for sock in sockets for address in await self.listener.listen_socket(sock)
+            ]
+        else:
+            self.addresses = await self.listener.listen(self.config.server.host,
+                                                        self.config.server.port)
         return self.addresses
 
     async def stop(self, reason: str = SHUTDOWN_REASON) -> None:
@@ -101,54 +127,151 @@ class ChatServer:
         self.listener = None
 
 
-async def serve(config: Config) -> int:
-    """Run until SIGTERM or SIGINT; the exit status."""
+async def reload_config(server: ChatServer, source: ConfigSource, lock: asyncio.Lock) -> None:
+    """SIGHUP: read the configuration and MOTD again and apply them, or refuse and say why.
+
+    Connections stay open either way.
+    """
+    async with lock:
+        notify(*reloading())
+        log.info("reloading configuration from %s", source.file() or "defaults (no file)")
+        try:
+            new = await asyncio.to_thread(source.load)
+            motd = await asyncio.to_thread(read_motd, new.server.motd_file)
+        except ConfigError as exc:
+            log.error("reload refused, keeping the running configuration: %s", exc)
+        except OSError as exc:
+            log.error("reload refused, keeping the running configuration: "
+                      "cannot read MOTD file %s: %s", exc.filename, exc.strerror)
+        else:
+            notes = apply_reload(server.config, server.hub, new, motd)
+            logs.set_level(server.config.server.log_level)
+            for note in notes:
+                log.info("reload: %s", note)
+            if not notes:
+                log.info("reload: nothing changed")
+        notify("READY=1")
+
+
+async def serve(
+    config: Config,
+    source: ConfigSource,
+    *,
+    sockets: Sequence[socket.socket] = (),
+    pidfile: Pidfile | None = None,
+) -> int:
+    """Run until SIGTERM or SIGINT, reloading on SIGHUP; the exit status."""
     loop = asyncio.get_running_loop()
     server = ChatServer(config)
     try:
-        addresses = await server.start()
+        addresses = await server.start(sockets)
     except OSError as exc:
         log.error("cannot listen on %s:%s: %s", config.server.host, config.server.port,
                   exc.strerror or exc)
         return 1
-    for host, port in addresses:
-        log.info("listening on %s:%d as %s", host, port, config.server.name)
-
     stop = asyncio.Event()
     received: list[str] = []
+    reload_lock = asyncio.Lock()
+    reloads: set[asyncio.Task[None]] = set()
 
-    def on_signal(sig: signal.Signals) -> None:
+    def on_stop(sig: signal.Signals) -> None:
         received.append(sig.name)
         stop.set()
 
+    def on_reload() -> None:
+        task = loop.create_task(reload_config(server, source, reload_lock))
+        reloads.add(task)
+        task.add_done_callback(reloads.discard)
+
+    # Handlers first: whoever reads the pidfile or READY=1 may signal at once.
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, on_signal, sig)
+        loop.add_signal_handler(sig, on_stop, sig)
+    loop.add_signal_handler(signal.SIGHUP, on_reload)
+    for host, port in addresses:
+        log.info("listening on %s:%d as %s", host, port, config.server.name)
+    if pidfile is not None:
+        pidfile.write()
+    listening = ", ".join(f"{host}:{port}" for host, port in addresses)
+    notify("READY=1", f"STATUS=listening on {listening}")
+
     await stop.wait()
+    notify("STOPPING=1")
     log.info("shutting down on %s", received[0])
+    for task in list(reloads):
+        task.cancel()
     await server.stop()
     log.info("stopped")
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    args = build_parser().parse_args(argv)
+def fail(message: str, status: int) -> int:
+    print(f"chat-server: {message}", file=sys.stderr)
+    return status
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start (or print, or check) and return the exit status.
+
+    Whatever can go wrong at start is said on the terminal, before detaching: status 2
+    for the configuration, 1 for the pidfile, the log file or the address.
+    """
+    source = ConfigSource(Path(args.config) if args.config else None, flag_values(args))
     try:
-        config = load(args.config, flags=flag_values(args))
+        config = source.load()
         read_motd(config.server.motd_file)
     except ConfigError as exc:
-        print(f"chat-server: {exc}", file=sys.stderr)
-        sys.exit(2)
+        return fail(str(exc), 2)
     except OSError as exc:
-        print(f"chat-server: cannot read MOTD file {exc.filename}: {exc.strerror}",
-              file=sys.stderr)
-        sys.exit(2)
-    logging.basicConfig(
-        level=config.server.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    factory, loop_name = loop_factory()
-    log.info("roomchat %s on %s", __version__, loop_name)
-    with asyncio.Runner(loop_factory=factory) as runner:
-        status = runner.run(serve(config))
-    sys.exit(status)
+        return fail(f"cannot read MOTD file {exc.filename}: {exc.strerror}", 2)
+    if args.print_config:
+        print(f"# roomchat {__version__}: defaults < {source.file() or '(no file)'}"
+              " < environment < flags")
+        print(to_toml(config), end="")
+        return 0
+    if args.check_config:
+        print(f"chat-server: configuration OK ({source.file() or 'no file, defaults'})")
+        return 0
+
+    pidfile = Pidfile(args.pidfile) if args.pidfile else None
+    try:
+        if pidfile is not None:
+            pidfile.check()
+        handler = logs.open_handler(args.log_file)
+    except StartError as exc:
+        return fail(str(exc), 1)
+    except OSError as exc:
+        return fail(f"cannot open log file {args.log_file}: {exc.strerror}", 1)
+    # Until the loop handles it, a SIGHUP (a reload) must not kill the starting server.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        sockets = bind(config.server.host, config.server.port)
+    except OSError as exc:
+        handler.close()
+        return fail(f"cannot listen on {config.server.host}:{config.server.port}: "
+                    f"{exc.strerror or exc}", 1)
+    logs.configure(handler, config.server.log_level, config.server.log_format)
+    if args.daemon:
+        detach([*sockets, handler.stream], stderr=handler.stream)
+    try:
+        factory, loop_name = loop_factory()
+        log.info("roomchat %s on %s", __version__, loop_name)
+        with asyncio.Runner(loop_factory=factory) as runner:
+            return runner.run(serve(config, source, sockets=sockets, pidfile=pidfile))
+    except Exception:
+        log.exception("stopped by an unexpected error")
+        return 1
+    finally:
+        if pidfile is not None:
+            pidfile.remove()
+        # A loop that took a socket over has closed it already (closing twice is
+        # harmless); this closes the ones it never got, after an early failure.
+        for sock in sockets:
+            sock.close()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.daemon and not args.log_file:
+        parser.error("--daemon needs --log-file: a daemon has no terminal to log to")
+    sys.exit(run(args))

@@ -1,7 +1,9 @@
 """Typed configuration: defaults < TOML file < environment < command-line flags.
 
 Owns every tunable of the server, with the reason for each default beside it. Sections
-map to TOML tables and to environment variables ROOMCHAT_<SECTION>_<KEY>. Must not
+map to TOML tables and to environment variables ROOMCHAT_<SECTION>_<KEY>. Also owns
+where the file is looked for when none is named, and printing the effective values
+back as TOML. Must not
 import the hub, sessions or transport: they receive these values, not this module's
 loading rules.
 """
@@ -9,6 +11,7 @@ loading rules.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import tomllib
 from collections.abc import Mapping
@@ -36,6 +39,9 @@ class ServerSection:
     # Optional connection password (PASS); empty means none is asked for.
     password: str = ""
     log_level: str = "INFO"
+    # "text" for people reading a terminal or journal, "json" (one object a line) for
+    # log shippers.
+    log_format: str = "text"
     # Room a plain-mode user lands in after picking a nickname.
     default_room: str = "#lobby"
 
@@ -97,12 +103,32 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("limits", "shutdown_grace"): (0, 600),
 }
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("server", "log_level"): _LOG_LEVELS,
+    ("server", "log_format"): ("text", "json"),
+}
 
 
-def _convert(section: str, key: str, value: Any, expected: type, where: str) -> Any:
-    """Coerce one value to the field's type (strings from the environment and flags too)."""
+def _typed_exactly(value: Any, expected: type) -> bool:
+    """TOML values carry their type: `port = "6667"` is a mistake, not a string to parse."""
+    if isinstance(value, bool) or expected is bool:
+        return isinstance(value, bool) and expected is bool
+    if expected is float:
+        return isinstance(value, (int, float))
+    return isinstance(value, expected)
+
+
+def _convert(
+    section: str, key: str, value: Any, expected: type, where: str, strict: bool = False
+) -> Any:
+    """Coerce one value to the field's type; `strict` (a TOML file) demands the type itself.
+
+    Strings from the environment and flags are parsed.
+    """
     name = f"{section}.{key}"
     try:
+        if strict and not _typed_exactly(value, expected):
+            raise ValueError
         if expected is bool:
             if isinstance(value, str):
                 low = value.strip().lower()
@@ -121,19 +147,21 @@ def _convert(section: str, key: str, value: Any, expected: type, where: str) -> 
             value = float(value)
         elif expected is str and not isinstance(value, str):
             raise ValueError
-    except ValueError:
+    except (ValueError, TypeError):
         raise ConfigError(
             f"{where}: {name} must be {expected.__name__}, got {value!r}"
         ) from None
     bounds = _RANGES.get((section, key))
     if bounds is not None and not bounds[0] <= value <= bounds[1]:
         raise ConfigError(
-            f"{where}: {name} = {value!r} is out of range ({bounds[0]:g} to {bounds[1]:g})"
+            f"{where}: {name} = {value!r} is out of range ({bounds[0]!r} to {bounds[1]!r})"
         )
-    if name == "server.log_level":
-        value = value.upper()
-        if value not in _LOG_LEVELS:
-            raise ConfigError(f"{where}: {name} must be one of {', '.join(_LOG_LEVELS)}")
+    choices = _CHOICES.get((section, key))
+    if choices is not None:
+        chosen = [choice for choice in choices if choice.lower() == value.lower()]
+        if not chosen:
+            raise ConfigError(f"{where}: {name} must be one of {', '.join(choices)}")
+        value = chosen[0]
     return value
 
 
@@ -142,18 +170,30 @@ def _field_types(section_obj: Any) -> dict[str, type]:
     return {k: type(v) for k, v in defaults.items()}
 
 
-def apply(config: Config, values: Mapping[str, Mapping[str, Any]], where: str) -> None:
-    """Set values given as {section: {key: value}}, rejecting unknown keys by name."""
+def apply(
+    config: Config,
+    values: Mapping[str, Mapping[str, Any]],
+    where: str,
+    *,
+    strict: bool = False,
+) -> None:
+    """Set values given as {section: {key: value}}, rejecting unknown keys by name.
+
+    `strict` is for TOML files, whose values must already have the field's type.
+    """
     sections = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
     for section, table in values.items():
         target = sections.get(section)
-        if target is None or not isinstance(table, Mapping):
+        if not isinstance(table, Mapping):
+            tables = " or ".join(f"[{name}]" for name in sections)
+            raise ConfigError(f"{where}: unknown key {section} (keys belong in {tables})")
+        if target is None:
             raise ConfigError(f"{where}: unknown section [{section}]")
         types = _field_types(target)
         for key, value in table.items():
             if key not in types:
                 raise ConfigError(f"{where}: unknown key {section}.{key}")
-            setattr(target, key, _convert(section, key, value, types[key], where))
+            setattr(target, key, _convert(section, key, value, types[key], where, strict))
 
 
 def env_values(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
@@ -188,8 +228,59 @@ def load(
             raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-        apply(config, data, str(path))
-    apply(config, env_values(os.environ if environ is None else environ), "environment")
+        apply(config, data, str(path), strict=True)
+    env = env_values(os.environ if environ is None else environ)
+    for section, table in env.items():
+        for key, value in table.items():
+            variable = f"{ENV_PREFIX}{section.upper()}_{key.upper()}"
+            apply(config, {section: {key: value}}, f"environment {variable}")
     if flags:
         apply(config, flags, "command line")
     return config
+
+
+def search_paths(environ: Mapping[str, str] | None = None) -> list[Path]:
+    """Where a configuration file is looked for when none is named, first match wins.
+
+    The user's comes before the system's so that a user can run a private server.
+    """
+    env = os.environ if environ is None else environ
+    config_home = env.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return [
+        Path(config_home, "roomchat", "roomchat.toml"),
+        Path("/etc/roomchat/roomchat.toml"),
+    ]
+
+
+def find_file(environ: Mapping[str, str] | None = None) -> Path | None:
+    """The first file in `search_paths` that exists, or None (defaults only)."""
+    return next((path for path in search_paths(environ) if path.is_file()), None)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    # A JSON string is a valid TOML basic string: the same quotes and escapes.
+    return json.dumps(value, ensure_ascii=False)
+
+
+def to_toml(config: Config, hidden: frozenset[str] = frozenset({"server.password"})) -> str:
+    """The configuration as a TOML document that `load` reads back to the same values.
+
+    Keys in `hidden` that are set print as a comment, so secrets stay off terminals.
+    """
+    lines: list[str] = []
+    for section_field in dataclasses.fields(config):
+        section = getattr(config, section_field.name)
+        if lines:
+            lines.append("")
+        lines.append(f"[{section_field.name}]")
+        for f in dataclasses.fields(section):
+            value = getattr(section, f.name)
+            if f"{section_field.name}.{f.name}" in hidden and value:
+                lines.append(f"# {f.name} is set (not shown)")
+            else:
+                lines.append(f"{f.name} = {_toml_value(value)}")
+    return "\n".join(lines) + "\n"

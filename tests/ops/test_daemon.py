@@ -1,0 +1,157 @@
+"""`chat-server --daemon`: detached, found through its pidfile, reloaded, stopped."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from support.irc import IrcClient
+from support.service import alive, run_cli, wait_for
+
+Connect = Callable[..., Awaitable[IrcClient]]
+
+
+def live_pid(pidfile: Path) -> int | None:
+    try:
+        pid = int(pidfile.read_text())
+    except (OSError, ValueError):
+        return None
+    return pid if alive(pid) else None
+
+
+def start_daemon(tmp_path: Path, env: dict[str, str], *args: str) -> tuple[int, int]:
+    """Start a daemon on a free port; its pid (from the pidfile) and port (from the log)."""
+    pidfile, log_file = tmp_path / "roomchat.pid", tmp_path / "roomchat.log"
+    launched = run_cli("--daemon", "--pidfile", str(pidfile), "--log-file", str(log_file),
+                       "--port", "0", *args, env=env)
+    assert launched.returncode == 0, launched.stderr
+    # The pidfile names the daemon once it listens, after the "listening on" line.
+    wait_for(lambda: live_pid(pidfile) is not None, "the pidfile")
+    pid = live_pid(pidfile)
+    assert pid is not None
+    found = re.search(r"listening on [\d.]+:(\d+)", log_file.read_text())
+    assert found, log_file.read_text()
+    return pid, int(found.group(1))
+
+
+async def test_daemon_chats_reloads_on_sighup_and_stops_on_sigterm(
+    tmp_path: Path, env: dict[str, str], irc: Connect, pidfiles: list[Path]
+) -> None:
+    motd = tmp_path / "motd.txt"
+    motd.write_text("first motd\n")
+    config = tmp_path / "roomchat.toml"
+    config.write_text(f'[server]\nmotd_file = "{motd}"\n[limits]\nmax_targets = 4\n')
+    pidfiles.append(tmp_path / "roomchat.pid")
+    pid, port = start_daemon(tmp_path, env, "--config", str(config))
+    assert pid != os.getpid() and alive(pid)
+
+    alice = await irc(port, "alice")
+    bob = await irc(port, "bob")
+    assert any("first motd" in line for line in alice.seen)
+    await alice.join("#ops")
+    await bob.join("#ops")
+    await alice.send("PRIVMSG #ops :hello through the daemon")
+    await bob.expect(r"PRIVMSG #ops :hello through the daemon$")
+
+    motd.write_text("second motd\n")
+    config.write_text(f'[server]\nmotd_file = "{motd}"\n[limits]\nmax_targets = 2\n')
+    log_file = tmp_path / "roomchat.log"
+    os.kill(pid, signal.SIGHUP)
+    wait_for(lambda: "reload: motd reloaded" in log_file.read_text(), "the reload")
+    assert "reload: limits.max_targets 4 -> 2" in log_file.read_text()
+
+    carol = await irc(port, "carol")
+    assert any("second motd" in line for line in carol.seen)
+    assert any("MAXTARGETS=2" in line for line in carol.seen)
+    await bob.send("PRIVMSG #ops :still here after the reload")
+    await alice.expect(r"PRIVMSG #ops :still here after the reload$")
+
+    os.kill(pid, signal.SIGTERM)
+    for client in (alice, bob, carol):
+        await client.expect(r"^ERROR :.*Server shutting down")
+        # As IRC clients do on ERROR; the server waits for it, up to shutdown_grace.
+        await client.close()
+    wait_for(lambda: not alive(pid), "the daemon to exit")
+    assert not (tmp_path / "roomchat.pid").exists()
+    assert "stopped" in log_file.read_text()
+
+
+async def test_a_second_daemon_with_the_same_pidfile_is_refused(
+    tmp_path: Path, env: dict[str, str], pidfiles: list[Path]
+) -> None:
+    pidfile = tmp_path / "roomchat.pid"
+    pidfiles.append(pidfile)
+    pid, _ = start_daemon(tmp_path, env)
+
+    second = run_cli("--daemon", "--pidfile", str(pidfile), "--log-file",
+                     str(tmp_path / "second.log"), "--port", "0", env=env)
+    assert second.returncode == 1
+    assert second.stderr == f"chat-server: already running as pid {pid} (pidfile {pidfile})\n"
+    assert alive(pid) and pidfile.read_text() == f"{pid}\n"
+
+    os.kill(pid, signal.SIGTERM)
+    wait_for(lambda: not alive(pid), "the daemon to exit")
+    assert not pidfile.exists()
+
+
+def test_a_stale_pidfile_is_taken_over(
+    tmp_path: Path, env: dict[str, str], pidfiles: list[Path]
+) -> None:
+    pidfile = tmp_path / "roomchat.pid"
+    pidfiles.append(pidfile)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    pidfile.write_text(f"{dead.pid}\n")
+
+    pid, _ = start_daemon(tmp_path, env)
+    assert pid != dead.pid
+    os.kill(pid, signal.SIGTERM)
+    wait_for(lambda: not alive(pid), "the daemon to exit")
+
+
+def test_a_port_in_use_is_an_error_on_the_terminal_before_detaching(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("--daemon", "--pidfile", str(tmp_path / "roomchat.pid"),
+                         "--log-file", str(tmp_path / "roomchat.log"), "--port", str(port),
+                         env=env)
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"chat-server: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+    )
+    assert not (tmp_path / "roomchat.pid").exists()
+
+
+def test_unwritable_paths_are_errors_on_the_terminal_before_detaching(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    missing = tmp_path / "missing"
+    result = run_cli("--daemon", "--pidfile", str(missing / "roomchat.pid"),
+                     "--log-file", str(tmp_path / "roomchat.log"), "--port", "0", env=env)
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"chat-server: cannot write pidfile {missing}/roomchat.pid: No such file or directory\n"
+    )
+
+    result = run_cli("--daemon", "--pidfile", str(tmp_path / "roomchat.pid"),
+                     "--log-file", str(missing / "roomchat.log"), "--port", "0", env=env)
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"chat-server: cannot open log file {missing}/roomchat.log: No such file or directory\n"
+    )
+
+
+def test_daemon_without_a_log_file_is_a_usage_error(env: dict[str, str]) -> None:
+    result = run_cli("--daemon", "--port", "0", env=env)
+    assert result.returncode == 2
+    assert "--daemon needs --log-file" in result.stderr
