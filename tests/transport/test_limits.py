@@ -1,0 +1,71 @@
+"""Admission limits refuse with a stated reason; a failing handler does not take the server down."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from support.clients import server_and_clients
+from support.servers import wait_until
+
+from chat_server.hub.events import Chat
+
+
+async def test_connections_past_the_per_address_limit_are_refused_with_the_reason() -> None:
+    async with server_and_clients(max_connections_per_ip=2) as (server, connect):
+        alice = await connect("alice")
+        bob = await connect("bob")
+        refused = await connect()
+        rest = await refused.at_eof()
+        assert rest == ["ERROR :Closing Link: 127.0.0.1 (Too many connections from your address)"]
+        await refused.close()
+        await alice.send("PRIVMSG bob :still fine")
+        await bob.expect(r" PRIVMSG bob :?still fine$")
+        # The refused connection does not count against the address once it is gone.
+        await bob.send("QUIT")
+        await bob.at_eof()
+        await bob.close()
+        listener = server.listener
+        assert listener is not None
+        await wait_until(lambda: len(listener.connections) == 1)
+        await connect("carol")
+
+
+async def test_connections_past_the_total_limit_are_refused_with_the_reason() -> None:
+    async with server_and_clients(max_connections=2) as (server, connect):
+        await connect("alice")
+        await connect("bob")
+        refused = await connect()
+        assert await refused.at_eof() == ["ERROR :Closing Link: 127.0.0.1 (Server is full)"]
+        await refused.close()
+        assert {u.nick for u in server.hub.connections} == {"alice", "bob"}
+
+
+class BrokenHistory:
+    """A store that fails, as a disk-full store would."""
+
+    def record(self, event: Chat) -> None:
+        raise OSError("disk full")
+
+
+async def test_an_exception_in_a_handler_is_logged_and_the_server_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with server_and_clients() as (server, connect):
+        alice = await connect("alice")
+        bob = await connect("bob")
+        await alice.join("#room")
+        await bob.join("#room")
+        working = server.hub.history
+        server.hub.history = BrokenHistory()
+        with caplog.at_level(logging.ERROR, "chat_server"):
+            await alice.send("PRIVMSG #room :this one fails")
+            await alice.send("PING :after the failure")
+            await alice.expect(r" PONG \S+ :?after the failure$")
+        assert "disk full" in caplog.text
+        assert "alice" in caplog.text
+        server.hub.history = working
+        await alice.send("PRIVMSG #room :this one works")
+        await bob.expect(r"^:alice!\S+ PRIVMSG #room :this one works$")
+        late = await connect("late")
+        await late.join("#room")
