@@ -42,14 +42,13 @@ class ConfigSource:
     base_dir: str = field(default_factory=os.getcwd)
 
     def file(self) -> Path | None:
-        return self.path if self.path is not None else find_file(self.environ)
+        """The file to read, as an absolute path; None for defaults only."""
+        path = self.path if self.path is not None else find_file(self.environ)
+        return None if path is None else Path(self.base_dir, path)
 
     def load(self) -> Config:
         """The effective configuration; raises ConfigError naming the key and its file."""
-        path = self.file()
-        if path is not None:
-            path = Path(self.base_dir, path)
-        config = load(path, self.environ, self.flags)
+        config = load(self.file(), self.environ, self.flags)
         if config.server.motd_file:
             config.server.motd_file = os.path.join(self.base_dir, config.server.motd_file)
         return config

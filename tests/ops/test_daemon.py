@@ -26,10 +26,13 @@ def live_pid(pidfile: Path) -> int | None:
 
 
 def start_daemon(tmp_path: Path, env: dict[str, str], *args: str) -> tuple[int, int]:
-    """Start a daemon on a free port; its pid (from the pidfile) and port (from the log)."""
+    """Start a daemon on a free port; its pid (from the pidfile) and port (from the log).
+
+    Paths are given relative to `tmp_path`, where it starts: the daemon moves to /.
+    """
     pidfile, log_file = tmp_path / "roomchat.pid", tmp_path / "roomchat.log"
-    launched = run_cli("--daemon", "--pidfile", str(pidfile), "--log-file", str(log_file),
-                       "--port", "0", *args, env=env)
+    launched = run_cli("--daemon", "--pidfile", pidfile.name, "--log-file", log_file.name,
+                       "--port", "0", *args, env=env, cwd=tmp_path)
     assert launched.returncode == 0, launched.stderr
     # The pidfile names the daemon once it listens, after the "listening on" line.
     wait_for(lambda: live_pid(pidfile) is not None, "the pidfile")
@@ -46,9 +49,9 @@ async def test_daemon_chats_reloads_on_sighup_and_stops_on_sigterm(
     motd = tmp_path / "motd.txt"
     motd.write_text("first motd\n")
     config = tmp_path / "roomchat.toml"
-    config.write_text(f'[server]\nmotd_file = "{motd}"\n[limits]\nmax_targets = 4\n')
+    config.write_text('[server]\nmotd_file = "motd.txt"\n[limits]\nmax_targets = 4\n')
     pidfiles.append(tmp_path / "roomchat.pid")
-    pid, port = start_daemon(tmp_path, env, "--config", str(config))
+    pid, port = start_daemon(tmp_path, env, "--config", config.name)
     assert pid != os.getpid() and alive(pid)
 
     alice = await irc(port, "alice")
@@ -60,7 +63,7 @@ async def test_daemon_chats_reloads_on_sighup_and_stops_on_sigterm(
     await bob.expect(r"PRIVMSG #ops :hello through the daemon$")
 
     motd.write_text("second motd\n")
-    config.write_text(f'[server]\nmotd_file = "{motd}"\n[limits]\nmax_targets = 2\n')
+    config.write_text('[server]\nmotd_file = "motd.txt"\n[limits]\nmax_targets = 2\n')
     log_file = tmp_path / "roomchat.log"
     os.kill(pid, signal.SIGHUP)
     wait_for(lambda: "reload: motd reloaded" in log_file.read_text(), "the reload")

@@ -30,10 +30,10 @@ def clean_env(home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def run_cli(*args: str, env: dict[str, str], timeout: float = 15.0,
+def run_cli(*args: str, env: dict[str, str], cwd: Path | None = None, timeout: float = 15.0,
             ) -> subprocess.CompletedProcess[str]:
     """Run chat-server to completion (a config command, or a daemon's launcher)."""
-    return subprocess.run([*SERVER, *args], env=env, stdin=subprocess.DEVNULL,
+    return subprocess.run([*SERVER, *args], env=env, cwd=cwd, stdin=subprocess.DEVNULL,
                           capture_output=True, text=True, timeout=timeout, check=False)
 
 
