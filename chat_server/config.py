@@ -56,6 +56,10 @@ class LimitsSection:
     ping_timeout: float = 60.0
     # Longest accepted line including tags: 8191 bytes of tags + 512 of the rest.
     max_line_bytes: int = MAX_LINE_BYTES
+    # Longest line a plain-mode (netcat) user may type: "! Line too long (max 4096
+    # bytes); not sent." (PLAIN-MODE.md). Plain lines carry no tags, so the IRC bound
+    # above does not fit them; the hub splits what is sent into 512-byte IRC lines.
+    plain_max_line: int = 4096
     # Flood control, a token bucket per client: `flood_burst` lines at once, then
     # `flood_rate` lines a second; 0 turns it off (benchmarks, trusted bridges).
     flood_burst: int = 20
