@@ -223,7 +223,7 @@ def _join(hub: Hub, user: User, name: str, key: str) -> None:
         status = "o"  # the first one in runs the room
     else:
         status = ""
-        invited = user.folded in room.invited
+        invited = user.invites.get(folded) == room.created
         if room.key and key != room.key and not invited:
             hub.reply(user, N.ERR_BADCHANNELKEY, room.name, "Cannot join channel (+k)")
             return
@@ -236,7 +236,7 @@ def _join(hub: Hub, user: User, name: str, key: str) -> None:
         if _banned(room, user) and not invited:
             hub.reply(user, N.ERR_BANNEDFROMCHAN, room.name, "Cannot join channel (+b)")
             return
-        room.invited.discard(user.folded)
+        user.invites.pop(folded, None)
     room.members[user] = status
     user.rooms[folded] = room
     hub.bus.publish(room, Joined(user.source, room.name, now))
@@ -394,7 +394,10 @@ def invite(hub: Hub, user: User, msg: Message) -> None:
     if target in room.members:
         hub.reply(user, N.ERR_USERONCHANNEL, target.nick, room.name, "is already on channel")
         return
-    room.invited.add(target.folded)
+    if len(target.invites) >= hub.settings.limits.max_rooms_per_user:
+        del target.invites[next(iter(target.invites))]  # the oldest goes first
+    target.invites.pop(room.folded, None)
+    target.invites[room.folded] = room.created
     hub.reply(user, N.RPL_INVITING, target.nick, room.name)
     hub.send(target, Invited(user.source, target.nick, room.name, hub.clock()))
 

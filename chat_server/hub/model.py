@@ -41,6 +41,7 @@ class User:
         "caps",
         "folded",
         "host",
+        "invites",
         "last_active",
         "modes",
         "nick",
@@ -68,6 +69,10 @@ class User:
         self.modes: set[str] = set()
         self.away = ""
         self.rooms: dict[str, Room] = {}
+        # Invitations held by this person (not by its nick, which someone else may take
+        # next): folded room name -> that room's creation time, so that an invite to a
+        # room does not open a later room of the same name.
+        self.invites: dict[str, float] = {}
         self.signon = now
         self.last_active = now
         self.source = make_source("*", "*", host)
@@ -107,7 +112,6 @@ class Room:
     key: str = ""
     limit: int = 0
     bans: list[Ban] = field(default_factory=list)
-    invited: set[str] = field(default_factory=set)  # folded nicks
 
     def status(self, user: User) -> str:
         return self.members.get(user, "")

@@ -214,3 +214,26 @@ async def test_invisible_users_are_hidden_from_who_masks(connect: ClientFactory)
     assert not any(" 352 " in line for line in alice.seen)
     await alice.send("WHO a*")
     assert (await alice.expect(r" 352 ")).params[5] == "alice"
+
+
+async def test_an_invite_is_for_the_person_not_for_whoever_takes_the_nick_next(
+    connect: ClientFactory,
+) -> None:
+    (op,) = await room_with(connect, "op")
+    await op.send("MODE #room +i")
+    await op.expect(r" MODE #room \+i")
+    guest = await connect("guest")
+    await op.send("INVITE guest #room")
+    await guest.expect(r" INVITE guest #room")
+    await guest.send("NICK renamed")
+    await guest.expect(r" NICK :?renamed")
+    impostor = await connect("guest")
+    await impostor.send("JOIN #room")
+    await impostor.expect(r" 473 guest #room ")
+    # The invite went with the person under the new nick.
+    await guest.join("#room")
+    await guest.send("PART #room")
+    await op.expect(r"^:renamed!\S+ PART #room")
+    # It is used up by joining once.
+    await guest.send("JOIN #room")
+    await guest.expect(r" 473 renamed #room ")
