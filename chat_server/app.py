@@ -22,7 +22,7 @@ from chat_server.ops import logs
 from chat_server.ops.daemon import Pidfile, StartError, detach
 from chat_server.ops.notify import notify, reloading
 from chat_server.ops.reload import ConfigSource, apply_reload
-from chat_server.session.irc import IrcSession
+from chat_server.session.detect import Detector
 from chat_server.transport.connection import Connection, Session
 from chat_server.transport.loop import loop_factory
 from chat_server.transport.server import Listener, bind
@@ -103,7 +103,7 @@ class ChatServer:
         self.addresses: list[tuple[str, int]] = []
 
     def new_session(self, conn: Connection) -> Session:
-        return IrcSession(self.hub, conn)
+        return Detector(self.hub, conn, self.config.server.default_room)
 
     async def start(self, sockets: Sequence[socket.socket] = ()) -> list[tuple[str, int]]:
         """Accept on `sockets` bound already, or bind the configured address (OSError)."""
