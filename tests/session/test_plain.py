@@ -9,6 +9,7 @@ from support.plain import FakeLink, irc_user, new_hub, plain_user, untimed
 
 from chat_server.hub.commands import COMMANDS
 from chat_server.hub.events import Closing, ServerMessage
+from chat_server.hub.hub import Hub, HubSettings
 from chat_server.protocol.message import Message
 from chat_server.protocol.plain import clock
 from chat_server.session.plain import HELP_ORDER, PLAIN_COMMANDS, PlainSession
@@ -336,3 +337,17 @@ def test_every_event_type_has_a_plain_rendering() -> None:
     assert zhang.render(Closing("bye")).endswith(b"* bye. Goodbye.\r\n")
     with pytest.raises(TypeError):
         zhang.render(object())  # type: ignore[arg-type]
+
+
+def test_a_server_password_is_explained_since_plain_mode_cannot_send_one() -> None:
+    hub = Hub(HubSettings(name="example.org", password="sesame"))
+    link = FakeLink()
+    zhang = PlainSession(hub, link, "#lobby")
+    link.take()
+    zhang.on_line("张三".encode())
+    assert said(link) == [
+        "! This server needs a password, which plain mode cannot give; use an IRC client.",
+        "* Bad password. Goodbye.",
+    ]
+    assert link.closed == "Bad password"
+    assert not hub.connections
