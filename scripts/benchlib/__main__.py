@@ -76,7 +76,10 @@ def scenario_coroutine(args: argparse.Namespace) -> Coroutine[Any, Any, dict[str
 def summary(result: dict[str, Any]) -> str:
     """One or two readable lines for a person watching the run."""
     who = f"{result['label'] or 'server'} ({result['dialect']})"
-    cpu = f"server CPU {result['server_cpu_pct']}%, generator CPU {result['generator_cpu_pct']}%"
+    cpu = (
+        f"server CPU {result['server_cpu_pct']}%, generator CPU "
+        f"{result['generator_cpu_pct']}%, other processes {result['other_cpu_pct']}%"
+    )
     if result["scenario"] == "fanout":
         lat = result["latency_ms"]
         return (

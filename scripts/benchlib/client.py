@@ -85,8 +85,9 @@ class Client(asyncio.Protocol):
         if self.dialect == "irc":
             self.transport.write(f"NICK {self.nick}\r\nUSER {self.nick} 0 * :bench\r\n".encode())
         else:
-            # The first line picks the dialect; the server then asks for a nickname.
-            self.transport.write(b"hello\r\n")
+            # Not an IRC command, so the server picks plain mode, greets, and takes this
+            # first line as the answer to its "Pick a nickname:".
+            self.transport.write(f"{self.nick}\r\n".encode())
 
     def data_received(self, data: bytes) -> None:
         """Dispatch to the measuring fast path or the line-by-line set-up path."""
@@ -138,15 +139,14 @@ class Client(asyncio.Protocol):
     def _plain_line(self, line: str) -> None:
         if line.startswith("! "):
             self._fail(line)
-        elif "Pick a nickname" in line and not self._registered:
-            self.send(f"{self.nick}\r\n".encode())
-        elif line.startswith("Welcome") and not self._registered:
+        elif not self._registered and line.startswith(f"Welcome, {self.nick}."):
+            # Registered, and already in the server's default room.
             self._registered = True
-            if self.room and self.room != "#lobby":
+            if self.room and self.room.casefold() != "#lobby":
                 self.send(f"/join {self.room}\r\n".encode())
             else:
                 self._set_ready()
-        elif self._registered and self.room and "joined" in line:
+        elif self._registered and self.room and " joined." in line:
             words = line.split(" ")
             if self.nick in words and self.room in words:
                 self._set_ready()

@@ -83,8 +83,11 @@ def threaded_command(port: int, _work: Path) -> list[str]:
 
 SERVERS = {
     "roomchat": Server("roomchat", ("irc", "plain"), roomchat_command,
-                       # Flood control off for benchmarks (see docs/BENCHMARKS.md).
-                       {"ROOMCHAT_LIMITS_FLOOD_RATE": "0"}),
+                       # Like ngIRCd's bench.conf: flood control and the per-address
+                       # limit off, room for 10,000 clients and their descriptors.
+                       {"ROOMCHAT_LIMITS_FLOOD_RATE": "0",
+                        "ROOMCHAT_LIMITS_MAX_CONNECTIONS_PER_IP": "1000000",
+                        "ROOMCHAT_LIMITS_MAX_CONNECTIONS": "100000"}),
     "ngircd": Server("ngircd", ("irc",), ngircd_command),
     "threaded": Server("threaded", ("irc",), threaded_command),
 }

@@ -49,17 +49,30 @@ def raise_open_file_limit() -> int:
     return soft
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds all CPUs spent busy since boot (everything but idle and iowait)."""
+    with open("/proc/stat") as f:
+        fields = [int(v) for v in f.readline().split()[1:]]
+    # user nice system idle iowait irq softirq steal (guest time is inside user).
+    return (sum(fields[:8]) - fields[3] - fields[4]) / _TICKS
+
+
 class CpuMeter:
-    """CPU use of the server (when its pid is known) and of the generator over a span."""
+    """CPU use over a span: the server's (when its pid is known), the generator's, and
+    everything else's on the machine, since other work on a shared machine skews a run.
+    """
 
     def __init__(self, server_pid: int | None) -> None:
         self.server_pid = server_pid
         self._server0 = process_cpu_seconds(server_pid) if server_pid else 0.0
         self._own0 = own_cpu_seconds()
+        self._machine0 = machine_busy_seconds()
 
-    def read(self) -> tuple[float | None, float]:
-        """Return (server CPU seconds or None, generator CPU seconds) since creation."""
+    def read(self) -> tuple[float | None, float, float]:
+        """(server CPU s or None, generator CPU s, other processes' CPU s) so far."""
         server = (
             process_cpu_seconds(self.server_pid) - self._server0 if self.server_pid else None
         )
-        return server, own_cpu_seconds() - self._own0
+        own = own_cpu_seconds() - self._own0
+        other = machine_busy_seconds() - self._machine0 - own - (server or 0.0)
+        return server, own, max(0.0, other)

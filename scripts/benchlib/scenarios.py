@@ -184,7 +184,7 @@ async def fanout(
     while loop.time() < drain_deadline and sum(c.unique for c in clients) < expected:
         await asyncio.sleep(0.005)
     drained_s = time.perf_counter() - sent_end
-    server_cpu, gen_cpu = meter.read()
+    server_cpu, gen_cpu, other_cpu = meter.read()
     unique = duplicates = 0
     for client, room_senders in zip(clients, room_of, strict=True):
         owed = sum(s.sent for s in room_senders if echo or s.client is not client)
@@ -221,7 +221,7 @@ async def fanout(
             "p99": percentile(lat, 0.99) / 1e6,
             "max": (lat[-1] if lat else 0) / 1e6,
         },
-        **_cpu_fields(server_cpu, gen_cpu, elapsed),
+        **_cpu_fields(server_cpu, gen_cpu, other_cpu, elapsed),
     }
 
 
@@ -251,8 +251,11 @@ async def _send_at_rate(senders: list[Sender], rate: float, deadline: float) -> 
         await asyncio.sleep(max(0.0, min(tick, next_due - loop.time())))
 
 
-def _cpu_fields(server_cpu: float | None, gen_cpu: float, elapsed: float) -> dict[str, object]:
+def _cpu_fields(
+    server_cpu: float | None, gen_cpu: float, other_cpu: float, elapsed: float
+) -> dict[str, object]:
     return {
+        "other_cpu_pct": round(100 * other_cpu / elapsed, 1),
         "server_cpu_s": None if server_cpu is None else round(server_cpu, 3),
         "server_cpu_pct": None if server_cpu is None else round(100 * server_cpu / elapsed, 1),
         "generator_cpu_s": round(gen_cpu, 3),
@@ -270,7 +273,7 @@ async def idle(
     t0 = time.perf_counter()
     clients = await connect_many(target, specs, concurrency)
     setup_s = time.perf_counter() - t0
-    server_cpu, gen_cpu = meter.read()
+    server_cpu, gen_cpu, other_cpu = meter.read()
     rss_setup = process_rss_kb(target.server_pid) if target.server_pid else None
     hold_deadline = time.perf_counter() + hold
     lost = 0
@@ -293,7 +296,7 @@ async def idle(
         "server_rss_after_setup_kb": rss_setup,
         "server_rss_held_kb": rss_held,
         "server_rss_per_conn_bytes": per_conn,
-        **_cpu_fields(server_cpu, gen_cpu, setup_s),
+        **_cpu_fields(server_cpu, gen_cpu, other_cpu, setup_s),
     }
 
 
@@ -330,7 +333,7 @@ async def churn(
     t0 = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(parallel)))
     elapsed = time.perf_counter() - t0
-    server_cpu, gen_cpu = meter.read()
+    server_cpu, gen_cpu, other_cpu = meter.read()
     return {
         "parallel": parallel,
         "completed": done,
@@ -338,5 +341,5 @@ async def churn(
         "first_failure": failures[0] if failures else None,
         "elapsed_s": round(elapsed, 3),
         "connections_per_s": round(done / elapsed),
-        **_cpu_fields(server_cpu, gen_cpu, elapsed),
+        **_cpu_fields(server_cpu, gen_cpu, other_cpu, elapsed),
     }
