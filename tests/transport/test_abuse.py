@@ -271,8 +271,9 @@ async def test_a_flooder_gets_a_burst_then_is_cut_off_for_excess_flood() -> None
         assert rest[-1] == "ERROR :Closing Link: 127.0.0.1 (Excess Flood)"
         await flooder.close()
         flooded = [line for line in room.receiver.seen if "PRIVMSG #room :flood " in line]
-        # The burst got through (less the JOIN, NICK and USER it already spent) ...
-        assert 10 <= len(flooded) <= 20
+        # The burst got through (less the JOIN, NICK and USER it already spent), then
+        # at most the backlog that cut it off: nothing like the 10,000 it sent ...
+        assert 10 <= len(flooded) <= 20 + 200
         # ... in order, and nothing after the cut.
         assert flooded == [
             f":flooder!~u@127.0.0.1 PRIVMSG #room :flood {i}" for i in range(len(flooded))
