@@ -416,7 +416,8 @@ def _chat(hub: Hub, user: User, msg: Message) -> None:
         if not is_notice:
             hub.reply(user, N.ERR_NOTEXTTOSEND, "No text to send")
         return
-    targets = list(dict.fromkeys(t for t in msg.params[0].split(",") if t))
+    # One delivery per person or room, however the target list spells them.
+    targets = list({names.fold(t): t for t in msg.params[0].split(",") if t}.values())
     if len(targets) > hub.settings.limits.max_targets:
         if not is_notice:
             hub.reply(user, N.ERR_TOOMANYTARGETS, targets[-1], "Too many targets")

@@ -252,7 +252,9 @@ class Hub:
     def send_lusers(self, user: User) -> None:
         users = len(self.users)
         unknown = len(self.connections) - users
-        self.reply(user, N.RPL_LUSERCLIENT, f"There are {users} users and 0 invisible on 1 server")
+        invisible = sum(1 for u in self.users.values() if "i" in u.modes)
+        self.reply(user, N.RPL_LUSERCLIENT,
+                   f"There are {users - invisible} users and {invisible} invisible on 1 server")
         self.reply(user, N.RPL_LUSEROP, "0", "operator(s) online")
         if unknown > 0:
             self.reply(user, N.RPL_LUSERUNKNOWN, str(unknown), "unknown connection(s)")

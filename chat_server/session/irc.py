@@ -181,7 +181,8 @@ class IrcSession:
             return
         try:
             msg = parse_line(raw)
-        except ProtocolViolation:
+        except ProtocolViolation as exc:
+            self.hub.reply(self.user, N.ERR_UNKNOWNERROR, "*", f"Malformed line: {exc}")
             return
         caps_before = self.user.caps
         self.hub.handle(self.user, msg)

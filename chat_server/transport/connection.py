@@ -166,7 +166,8 @@ class Connection(asyncio.Protocol):
         if not self.closing:
             self.closing = True
             self.close_reason = (
-                "Connection closed" if exc is None else f"Connection error: {exc}"
+                "Connection closed" if exc is None
+                else f"Connection error: {getattr(exc, 'strerror', None) or exc}"
             )
             self._call_session("connection_lost", self.close_reason)
         self._out = None

@@ -79,6 +79,17 @@ async def test_privmsg_and_notice_reach_rooms_and_nicks(connect: ClientFactory) 
     assert not any("hello both" in line for line in alice.seen)
 
 
+async def test_a_target_named_twice_in_any_case_gets_the_message_once(
+    connect: ClientFactory,
+) -> None:
+    alice = await connect("alice")
+    bob = await connect("bob")
+    await alice.send("PRIVMSG bob,BOB,Bob :only once")
+    await alice.send("PRIVMSG bob :marker")
+    await bob.expect(r" PRIVMSG bob :?marker$")
+    assert sum("only once" in line for line in bob.seen) == 1
+
+
 async def test_privmsg_errors_401_403_404_411_412_407(connect: ClientFactory) -> None:
     alice = await connect("alice")
     op = await connect("op")

@@ -192,3 +192,16 @@ async def test_a_comma_splits_targets_instead_of_joining_a_room_with_a_comma(
     await client.send("JOIN #a,b")
     await client.expect(r" 366 alice #a ")
     await client.expect(r" 476 alice b ")
+
+
+async def test_a_line_with_nul_or_cr_inside_is_answered_and_the_connection_kept(
+    connect: ClientFactory,
+) -> None:
+    sender, victim = await pair_in_room(connect)
+    await sender.send_raw(b"PRIVMSG #room :a\0b\r\n")
+    reply = await sender.expect(r" 400 ")
+    assert "Malformed line" in reply.params[-1]
+    await sender.send("PRIVMSG #room :after")
+    await victim.expect(r"PRIVMSG #room :?after$")
+    said = [m.params[-1] for m in map(parse_line, victim.seen) if m.command == "PRIVMSG"]
+    assert said == ["after"]
