@@ -7,7 +7,7 @@ roomchat_env() {
   if [ ! -x .venv/bin/python ]; then
     for py in python3.13 python3.12 python3.11 python3; do
       if command -v "$py" >/dev/null 2>&1 &&
-        "$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+        "$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
         break
       fi
       py=""
