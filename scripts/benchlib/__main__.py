@@ -93,7 +93,8 @@ def summary(result: dict[str, Any]) -> str:
         )
     if result["scenario"] == "idle":
         return (
-            f"idle {result['connections']:,} on {who}: set up in {result['setup_s']} s "
+            f"idle {result['established']:,}/{result['connections']:,} on {who}: "
+            f"set up in {result['setup_s']} s "
             f"({result['connections_per_s']:,}/s), server RSS "
             f"{result['server_rss_per_conn_bytes']} B/connection, "
             f"{result['dropped_while_held']} dropped; {cpu}"

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .procinfo import machine_busy_seconds
+
 REPO = Path(__file__).resolve().parents[2]
 PR_SET_PDEATHSIG = 1
 
@@ -42,6 +44,9 @@ SCENARIOS: dict[str, tuple[str, list[str]]] = {
                           "--concurrency", "50", "--timeout", "30"]),
     "churn-10": ("churn", ["--parallel", "10", "--total", "50000", "--duration", "8"]),
 }
+# Plain users all land in the default room (#lobby) first, so every arrival is announced
+# to everyone already there: N arrivals cost N*N/2 lines. 2,000 keeps that to seconds.
+PLAIN_EXTRA: dict[str, list[str]] = {"idle-10k": ["--connections", "2000"]}
 QUICK: dict[str, list[str]] = {
     "fanout-1x200": ["--messages", "2000", "--duration", "2"],
     "fanout-20x50": ["--messages", "500", "--duration", "2"],
@@ -135,6 +140,22 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(5)
 
 
+def wait_for_quiet(limit_pct: float, patience: float) -> float:
+    """Wait (at most ``patience`` s) until other work uses < ``limit_pct``% of one core.
+
+    On a shared machine a test suite running beside the benchmark takes CPU from the
+    pinned server or generator; starting in a quiet moment makes runs comparable.
+    Returns the last measured load.
+    """
+    deadline = time.monotonic() + patience
+    while True:
+        before = machine_busy_seconds()
+        time.sleep(0.5)
+        load = 100 * (machine_busy_seconds() - before) / 0.5
+        if load < limit_pct or time.monotonic() >= deadline:
+            return round(load, 1)
+
+
 def run_one(server: Server, dialect: str, name: str, extra: list[str], cpus: tuple[int, int]
             | None, work: Path) -> dict[str, Any]:
     """Start a fresh server, run one scenario against it, stop it; return the JSON."""
@@ -148,6 +169,7 @@ def run_one(server: Server, dialect: str, name: str, extra: list[str], cpus: tup
     )
     try:
         wait_for_port(port, proc, 15.0)
+        load_before = wait_for_quiet(25.0, 30.0)
         cmd = [str(REPO / "scripts/bench"), scenario, *args, *extra, "--port", str(port),
                "--server-pid", str(proc.pid), "--dialect", dialect, "--label", server.name]
         if cpus:
@@ -160,6 +182,7 @@ def run_one(server: Server, dialect: str, name: str, extra: list[str], cpus: tup
                     "error": err}
         print("  " + "\n  ".join(out.stdout.splitlines()[:-1]), flush=True)
         result: dict[str, Any] = json.loads(lines[-1])
+        result["machine_load_before_pct"] = load_before
         return result
     except (RuntimeError, TimeoutError, subprocess.TimeoutExpired) as exc:
         return {"scenario": scenario, "label": server.name, "dialect": dialect,
@@ -167,6 +190,17 @@ def run_one(server: Server, dialect: str, name: str, extra: list[str], cpus: tup
     finally:
         stop(proc)
         log.close()
+
+
+def least_disturbed(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run where other processes took the least CPU; the others are noted in it."""
+    good = [r for r in runs if "error" not in r] or runs
+    best = min(good, key=lambda r: r.get("other_cpu_pct", 0.0))
+    best["other_runs"] = [
+        {"other_cpu_pct": r.get("other_cpu_pct"), "error": r.get("error")}
+        for r in runs if r is not best
+    ]
+    return best
 
 
 def headline(name: str, r: dict[str, Any] | None) -> str:
@@ -181,15 +215,18 @@ def headline(name: str, r: dict[str, Any] | None) -> str:
         return f"p99 {r['latency_ms']['p99']:.2f} ms loss {r['loss']}"
     if name.startswith("idle"):
         per = r["server_rss_per_conn_bytes"]
-        return f"{r['setup_s']:.1f} s, {per:,} B/conn" if per is not None else "n/a"
+        if per is None:
+            return "n/a"
+        failed = f", {r['failed']} failed" if r["failed"] else ""
+        return f"{r['established']:,} in {r['setup_s']:.1f} s, {per:,} B/conn{failed}"
     return f"{r['connections_per_s']:,}/s fail {r['failed']}"
 
 
 def cpu_note(r: dict[str, Any] | None) -> str:
-    """Server / generator CPU share, so a generator-bound run shows."""
+    """Server / generator / other processes' CPU, so a generator-bound run shows."""
     if not r or "error" in r:
         return ""
-    return f"{r['server_cpu_pct']}/{r['generator_cpu_pct']}"
+    return f"{r['server_cpu_pct']:.0f}/{r['generator_cpu_pct']:.0f}/{r['other_cpu_pct']:.0f}"
 
 
 def targets(results: dict[tuple[str, str, str], dict[str, Any]]) -> list[tuple[str, str, str]]:
@@ -283,6 +320,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dialects", default="irc,plain")
     parser.add_argument("--quick", action="store_true", help="small, fast smoke run")
     parser.add_argument("--json", type=Path, help="also save all results here")
+    parser.add_argument(
+        "--repeat", type=int, default=2,
+        help="runs per cell; the one least disturbed by other processes is kept",
+    )
     args = parser.parse_args(argv)
     servers = [s for s in args.servers.split(",") if s]
     names = [n for n in args.scenarios.split(",") if n]
@@ -299,17 +340,25 @@ def main(argv: list[str] | None = None) -> int:
                     if d not in dialects:
                         continue
                     print(f"== {name} / {s} / {d}", flush=True)
-                    extra = QUICK.get(name, []) if args.quick else []
-                    r = run_one(SERVERS[s], d, name, extra, cpus, Path(tmp))
-                    if "error" in r:
-                        print(f"  error: {r['error']}", flush=True)
-                    results[(s, name, d)] = r
+                    extra = PLAIN_EXTRA.get(name, []) if d == "plain" else []
+                    extra += QUICK.get(name, []) if args.quick else []
+                    runs = []
+                    for _ in range(max(1, args.repeat)):
+                        r = run_one(SERVERS[s], d, name, extra, cpus, Path(tmp))
+                        if "error" in r:
+                            print(f"  error: {r['error']}", flush=True)
+                        runs.append(r)
+                    results[(s, name, d)] = least_disturbed(runs)
     print()
-    print("server/generator CPU in % of one core; headline figure per scenario")
+    print("headline figure per scenario; (cpu S/G/O%): server, generator and other"
+          " processes' CPU in % of one core")
     print(table(results, servers, names))
     print()
-    for target, measured, verdict in targets(results):
-        print(f"{verdict:7} {target}: {measured}")
+    if args.quick:
+        print("quick run: smaller scenarios than the targets name, so targets are not judged")
+    else:
+        for target, measured, verdict in targets(results):
+            print(f"{verdict:7} {target}: {measured}")
     if args.json:
         args.json.write_text(json.dumps({"machine": info, "quick": args.quick, "results": [
             {"server": s, "scenario_name": n, "dialect": d, **r}
