@@ -66,9 +66,28 @@ class Server:
     env: dict[str, str] = field(default_factory=dict)
 
 
-def roomchat_command(port: int, _work: Path) -> list[str]:
-    """The roomchat server as installed in the project's .venv."""
+def roomchat_command(port: int, work: Path) -> list[str]:
+    """The roomchat server: the working tree's, or the commit --roomchat-ref extracted.
+
+    ``python -m`` from the extraction's directory imports that copy first, ahead of the
+    editable install of the working tree.
+    """
+    if (work / "roomchat-src/chat_server").is_dir():
+        return [str(REPO / ".venv/bin/python"), "-m", "chat_server", "--host", "127.0.0.1",
+                "--port", str(port)]
     return [str(REPO / ".venv/bin/chat-server"), "--host", "127.0.0.1", "--port", str(port)]
+
+
+def extract_ref(ref: str, work: Path) -> str:
+    """Put chat_server/ as of ``ref`` under work/roomchat-src; return the commit hash."""
+    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", ref], capture_output=True,
+                            text=True, check=True).stdout.strip()
+    dest = work / "roomchat-src"
+    dest.mkdir()
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", commit, "chat_server"],
+                             capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return commit
 
 
 def ngircd_command(port: int, work: Path) -> list[str]:
@@ -164,7 +183,8 @@ def run_one(server: Server, dialect: str, name: str, extra: list[str], cpus: tup
     log = open(work / f"{server.name}-{name}-{dialect}.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
         server.command(port, work), stdout=log, stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL, env={**os.environ, **server.env}, cwd=work,
+        stdin=subprocess.DEVNULL, env={**os.environ, **server.env},
+        cwd=work / "roomchat-src" if (work / "roomchat-src").is_dir() else work,
         preexec_fn=_child_setup(cpus[0] if cpus else None),
     )
     try:
@@ -321,6 +341,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small, fast smoke run")
     parser.add_argument("--json", type=Path, help="also save all results here")
     parser.add_argument(
+        "--roomchat-ref", help="benchmark chat_server as of this commit, not the work tree")
+    parser.add_argument(
         "--repeat", type=int, default=2,
         help="runs per cell; the one least disturbed by other processes is kept",
     )
@@ -334,6 +356,13 @@ def main(argv: list[str] | None = None) -> int:
     print("pinning: " + ("server on CPU 0, generator on CPU 1" if cpus else "none (1 CPU)"))
     results: dict[tuple[str, str, str], dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-compare-") as tmp:
+        if args.roomchat_ref:
+            info["roomchat_commit"] = extract_ref(args.roomchat_ref, Path(tmp))
+        else:
+            info["roomchat_commit"] = "work tree at " + subprocess.run(
+                ["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True,
+                check=False).stdout.strip()
+        print(f"roomchat: {info['roomchat_commit']}", flush=True)
         for name in names:
             for s in servers:
                 for d in SERVERS[s].dialects:
