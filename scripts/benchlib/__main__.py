@@ -46,6 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--check-every", type=int, default=1,
         help="every Kth client per room verifies each line, the others count lines",
     )
+    f.add_argument(
+        "--kernel-time", action="store_true",
+        help="end latency at the kernel's receive timestamp (SO_TIMESTAMPNS)",
+    )
 
     i = sub.add_parser("idle", parents=[common], help="many idle registered connections")
     i.add_argument("--connections", type=int, default=10000)
@@ -67,6 +71,7 @@ def scenario_coroutine(args: argparse.Namespace) -> Coroutine[Any, Any, dict[str
         return fanout(
             target, args.rooms, args.clients, args.senders, args.bytes, args.window,
             args.rate, args.messages, args.duration, args.drain, args.check_every,
+            args.kernel_time,
         )
     if args.scenario == "idle":
         return idle(target, args.connections, args.room_size, args.hold, args.concurrency)

@@ -18,7 +18,10 @@ choice, so the generator can keep up with a server faster than one Python core.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import socket
+import struct
 import time
 from collections.abc import Callable
 from typing import cast
@@ -31,6 +34,12 @@ PAD = b"x" * 65536
 def clock_ns() -> int:
     """CLOCK_MONOTONIC in nanoseconds: shared by all processes on one Linux machine."""
     return time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+
+
+# Linux's SO_TIMESTAMPNS (and SCM_TIMESTAMPNS): the kernel stamps each received packet
+# with CLOCK_REALTIME when it reaches the socket, before the generator gets to read it.
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+TIMESPEC = struct.Struct("@ll")
 
 
 class SetupError(Exception):
@@ -74,6 +83,7 @@ class Client(asyncio.Protocol):
         self.unexpected = 0
         self.own_id: bytes | None = None
         self.verify = True
+        self._raw: socket.socket | None = None
         self.on_progress: Callable[[], None] | None = None
 
     # -- asyncio.Protocol ---------------------------------------------------------------
@@ -92,7 +102,7 @@ class Client(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         """Dispatch to the measuring fast path or the line-by-line set-up path."""
         if self._sink is not None:
-            self._count(data)
+            self._count(data, clock_ns())
         else:
             self._setup(data)
 
@@ -166,10 +176,52 @@ class Client(asyncio.Protocol):
         self._sink = sink
         tail, self._tail = self._tail, b""
         if tail:
-            self._count(tail)
+            self._count(tail, clock_ns())
 
-    def _count(self, data: bytes) -> None:
-        now = clock_ns()
+    def measure_kernel_time(self, sink: Sink) -> None:
+        """Like measure(), but latency ends at the kernel's receive timestamp.
+
+        At 200 receivers per message the generator needs over a millisecond to read
+        them all, and an application-side clock would add that to every later reader's
+        latency. So uvloop stops reading this socket and a duplicate descriptor is read
+        with recvmsg(), which returns the time the bytes reached the socket. Send times
+        must then be CLOCK_REALTIME too (time.time_ns()).
+        """
+        assert self.transport is not None
+        self._sink = sink
+        self.transport.pause_reading()
+        fd = self.transport.get_extra_info("socket").fileno()
+        self._raw = socket.socket(fileno=os.dup(fd))
+        self._raw.setblocking(False)
+        self._raw.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        asyncio.get_running_loop().add_reader(self._raw.fileno(), self._read_stamped)
+
+    def _read_stamped(self) -> None:
+        assert self._raw is not None
+        try:
+            data, ancillary, _, _ = self._raw.recvmsg(1 << 18, 64)
+        except BlockingIOError:
+            return
+        except OSError:
+            data, ancillary = b"", []
+        if not data:
+            self.release()
+            return
+        stamp = time.time_ns()
+        for level, kind, value in ancillary:
+            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+                sec, nsec = TIMESPEC.unpack(value[: TIMESPEC.size])
+                stamp = sec * 1_000_000_000 + nsec
+        self._count(data, stamp)
+
+    def release(self) -> None:
+        """Stop reading the duplicate descriptor, if measure_kernel_time() made one."""
+        if self._raw is not None:
+            asyncio.get_running_loop().remove_reader(self._raw.fileno())
+            self._raw.close()
+            self._raw = None
+
+    def _count(self, data: bytes, now: int) -> None:
         if self._tail:
             data = self._tail + data
         end = data.rfind(b"\n") + 1

@@ -73,6 +73,7 @@ async def connect_many(
 async def close_all(clients: list[Client], timeout: float) -> None:
     """Close every connection and wait, bounded, until the loop has let them go."""
     for c in clients:
+        c.release()
         if c.transport is not None:
             c.transport.close()
     pending = [c.closed for c in clients if not c.closed.done()]
@@ -93,13 +94,14 @@ class Sender:
         self.stopped = False
         self.window = 0
         self.ack: Client | None = None
+        self.clock: Callable[[], int] = clock_ns
 
     def send_batch(self, count: int) -> None:
         """Write ``count`` messages in one write, all stamped with the same send time."""
         count = min(count, self.limit - self.sent)
         if count <= 0 or self.stopped:
             return
-        now = clock_ns()
+        now = self.clock()
         say = self.client.say_line
         first = self.sent
         self.client.send(
@@ -126,6 +128,7 @@ async def fanout(
     duration: float,
     drain: float,
     check_every: int,
+    kernel_time: bool = False,
 ) -> dict[str, object]:
     """R rooms x C clients, S senders per room; windowed (``window``) or fixed ``rate``.
 
@@ -134,7 +137,8 @@ async def fanout(
     per second in total, spread evenly over all senders. Either way a sender stops after
     ``messages`` messages or ``duration`` seconds, whichever comes first.
     Every ``check_every``-th member of a room (and the window's receiver) verifies each
-    line; the others count lines (see client.py for why).
+    line; the others count lines (see client.py for why). With ``kernel_time`` latency
+    ends when the bytes reach the receiving socket, not when the generator reads them.
     """
     if senders_per_room >= clients_per_room:
         raise ValueError("need at least one receiver that does not send in every room")
@@ -165,11 +169,17 @@ async def fanout(
         if not rate:
             ack.on_progress = _pump_all(room_senders)
     for c in clients:
-        c.measure(sink)
+        if kernel_time:
+            c.measure_kernel_time(sink)
+        else:
+            c.measure(sink)
+    if kernel_time:
+        for s in senders:
+            s.clock = time.time_ns
     # Let stray set-up traffic (NAMES, join notices) settle before the clock starts.
     await asyncio.sleep(0.2)
     meter = CpuMeter(target.server_pid)
-    start_ns = clock_ns()
+    start_ns = time.time_ns() if kernel_time else clock_ns()
     deadline = loop.time() + duration
     if rate:
         await _send_at_rate(senders, rate, deadline)
@@ -195,7 +205,7 @@ async def fanout(
         got = min(client.unique, owed)
         unique += got
         duplicates += client.duplicates + client.unique - got
-    end_ns = sink.last_delivery_ns or clock_ns()
+    end_ns = sink.last_delivery_ns or (time.time_ns() if kernel_time else clock_ns())
     elapsed = max(1e-9, (end_ns - start_ns) / 1e9)
     await close_all(clients, 5.0)
     lat = sorted(sink.latencies_ns)
@@ -205,6 +215,7 @@ async def fanout(
         "senders_per_room": senders_per_room,
         "bytes": size,
         "mode": "rate" if rate else "window",
+        "latency_clock": "kernel receive time" if kernel_time else "generator read time",
         "window": 0 if rate else window,
         "rate": rate,
         "setup_s": round(setup_s, 3),
