@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .client import Client, SetupError, Sink, body, clock_ns, connect
@@ -46,7 +46,10 @@ def base36(n: int) -> str:
 
 
 async def connect_many(
-    target: Target, specs: list[tuple[str, str | None]], concurrency: int, tolerate: bool = False
+    target: Target,
+    specs: Sequence[tuple[str, str | None]],
+    concurrency: int,
+    tolerate: bool = False,
 ) -> tuple[list[Client], list[BaseException]]:
     """Connect, register and join clients, at most ``concurrency`` handshakes at a time.
 
