@@ -223,7 +223,7 @@ def _join(hub: Hub, user: User, name: str, key: str) -> None:
         status = "o"  # the first one in runs the room
     else:
         status = ""
-        invited = user.invites.get(folded) == room.created
+        invited = user.invites is not None and user.invites.get(folded) == room.created
         if room.key and key != room.key and not invited:
             hub.reply(user, N.ERR_BADCHANNELKEY, room.name, "Cannot join channel (+k)")
             return
@@ -236,7 +236,8 @@ def _join(hub: Hub, user: User, name: str, key: str) -> None:
         if _banned(room, user) and not invited:
             hub.reply(user, N.ERR_BANNEDFROMCHAN, room.name, "Cannot join channel (+b)")
             return
-        user.invites.pop(folded, None)
+        if user.invites:
+            user.invites.pop(folded, None)
     room.members[user] = status
     user.rooms[folded] = room
     hub.bus.publish(room, Joined(user.source, room.name, now))
@@ -394,10 +395,13 @@ def invite(hub: Hub, user: User, msg: Message) -> None:
     if target in room.members:
         hub.reply(user, N.ERR_USERONCHANNEL, target.nick, room.name, "is already on channel")
         return
-    if len(target.invites) >= hub.settings.limits.max_rooms_per_user:
-        del target.invites[next(iter(target.invites))]  # the oldest goes first
-    target.invites.pop(room.folded, None)
-    target.invites[room.folded] = room.created
+    invites = target.invites
+    if invites is None:
+        invites = target.invites = {}
+    if len(invites) >= hub.settings.limits.max_rooms_per_user:
+        del invites[next(iter(invites))]  # the oldest goes first
+    invites.pop(room.folded, None)
+    invites[room.folded] = room.created
     hub.reply(user, N.RPL_INVITING, target.nick, room.name)
     hub.send(target, Invited(user.source, target.nick, room.name, hub.clock()))
 
@@ -608,7 +612,8 @@ def mode(hub: Hub, user: User, msg: Message) -> None:
             sign = ch
         elif ch == "i":
             if (sign == "+") != ("i" in user.modes):
-                (user.modes.add if sign == "+" else user.modes.discard)("i")
+                user.modes = user.modes | {"i"} if sign == "+" else user.modes - {"i"}
+                hub.invisible += 1 if sign == "+" else -1
                 changed += sign + ch
         else:
             unknown = True

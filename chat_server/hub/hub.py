@@ -68,6 +68,8 @@ class Hub:
         self.users: dict[str, User] = {}  # folded nick -> registered user
         self.rooms: dict[str, Room] = {}  # folded name -> room
         self.connections: set[User] = set()
+        # Registered users with mode +i, kept as a count: LUSERS runs at every registration.
+        self.invisible = 0
         self.whowas: deque[WhowasEntry] = deque(maxlen=settings.limits.whowas_size)
         self.bus = bus if bus is not None else LocalBus(self.fanout)
         self.history = history if history is not None else NullHistory()
@@ -82,14 +84,20 @@ class Hub:
     def fanout(users: Iterable[User], event: Event, skip: User | None = None) -> None:
         """Render once per output form and hand the same bytes to every peer."""
         cache: dict[object, bytes] = {}
+        last_form: object = None
+        data = b""
         for user in users:
             if user is skip:
                 continue
             peer = user.peer
             form = peer.form
-            data = cache.get(form)
-            if data is None:
-                data = cache[form] = peer.render(event)
+            # Members mostly share a form: skip the lookup while it stays the same.
+            if form is not last_form:
+                found = cache.get(form)
+                if found is None:
+                    found = cache[form] = peer.render(event)
+                data = found
+                last_form = form
             if data:
                 peer.write(data)
 
@@ -157,6 +165,8 @@ class Hub:
             self.remember(user)
             if self.users.get(user.folded) is user:
                 del self.users[user.folded]
+            if "i" in user.modes:
+                self.invisible -= 1
         if tell_user is not None:
             self.send(user, Closing(tell_user))
         user.peer.close(reason if log_reason is None else log_reason)
@@ -252,7 +262,7 @@ class Hub:
     def send_lusers(self, user: User) -> None:
         users = len(self.users)
         unknown = len(self.connections) - users
-        invisible = sum(1 for u in self.users.values() if "i" in u.modes)
+        invisible = self.invisible
         self.reply(user, N.RPL_LUSERCLIENT,
                    f"There are {users - invisible} users and {invisible} invisible on 1 server")
         self.reply(user, N.RPL_LUSEROP, "0", "operator(s) online")

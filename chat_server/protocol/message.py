@@ -54,7 +54,10 @@ def unescape_tag_value(raw: str) -> str:
 
 def strip_line_breakers(text: str) -> str:
     """Remove CR, LF and NUL, which no parameter may carry onto the wire."""
-    return text.translate(_LINE_BREAKERS)
+    # str.translate with deletions has no fast path; the membership tests run in C.
+    if "\r" in text or "\n" in text or "\0" in text:
+        return text.translate(_LINE_BREAKERS)
+    return text
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,6 +52,9 @@ class TimedLink(Link, Protocol):
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> Timer: ...
 
+    def hand_over(self, session: Session) -> None:
+        """Make `session` the one the connection drives from now on."""
+
 
 class Session(Protocol):
     """The chosen dialect, as the detector drives it (the transport's Session)."""
@@ -110,6 +113,9 @@ class Detector:
         # The chosen session is the hub's peer now; the stand-in leaves without a word
         # (it never registered, so nobody else hears of it, and close() is a no-op).
         self.hub.disconnect(self.user, "dialect chosen")
+        # From here on the connection talks to the chosen session directly, and this
+        # detector (with its stand-in user) can be freed.
+        self.link.hand_over(session)
         return session
 
     # -- Session (called by the transport) ----------------------------------------

@@ -44,9 +44,13 @@ class Link(Protocol):
     def close(self, reason: str = "") -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class IrcForm:
-    """The capabilities that change how a room event is written."""
+    """The capabilities that change how a room event is written.
+
+    Compared by identity (a hash done in C on the fan-out path): there is one instance
+    per combination, in _FORMS.
+    """
 
     message_tags: bool = False
     server_time: bool = False
@@ -139,12 +143,14 @@ _ROOM_RENDERERS: dict[type, Callable[[IrcForm, Any, str], bytes]] = {
 class IrcSession:
     """Bridges one connection to the hub in the IRC dialect; is the hub's Peer for it."""
 
-    __slots__ = ("form", "hub", "link", "user")
+    __slots__ = ("form", "hub", "link", "user", "write")
 
     def __init__(self, hub: Hub, link: Link) -> None:
         self.hub = hub
         self.link = link
         self.form = _FORMS[False, False]
+        # The hub's Peer.write, bound straight to the connection: one call per delivery.
+        self.write = link.write
         self.user = hub.connect(self, link.remote_host)
 
     # -- Peer (called by the hub) -------------------------------------------------
@@ -159,9 +165,6 @@ class IrcSession:
         if isinstance(event, Closing):
             return _line({}, None, "ERROR", f"Closing Link: {self.user.host} ({event.reason})")
         raise TypeError(f"no IRC rendering for {type(event).__name__}")
-
-    def write(self, data: bytes) -> None:
-        self.link.write(data)
 
     def close(self, reason: str) -> None:
         self.link.close(reason)

@@ -54,9 +54,9 @@ class Gather(Enum):
     WELCOME = auto()  # the join after the nickname: the welcome line
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class PlainForm:
-    """What changes how a room event reads for a plain client."""
+    """What changes how a room event reads for a plain client (one instance per kind)."""
 
     timestamps: bool
 
@@ -114,11 +114,13 @@ class PlainSession:
         "_timestamps",
         "_topic",
         "default_room",
+        "form",
         "hub",
         "link",
         "max_line",
         "stage",
         "user",
+        "write",
     )
 
     def __init__(self, hub: Hub, link: Link, default_room: str) -> None:
@@ -131,6 +133,11 @@ class PlainSession:
         self.max_line = min(limits.plain_max_line, limits.max_line_bytes)
         self.stage = Stage.NICK
         self._timestamps = True
+        # The fan-out key: shared with every plain session of the same kind, except while
+        # this session runs its own command (see run()).
+        self.form: Hashable = _FORMS[True]
+        # The hub's Peer.write, bound straight to the connection: one call per delivery.
+        self.write = link.write
         # True while this session runs its own command: its form is then its own, so the
         # events of that command (its own join, its own nick change) read personally.
         self._personal = False
@@ -151,18 +158,11 @@ class PlainSession:
 
     # -- Peer (called by the hub) -------------------------------------------------
 
-    @property
-    def form(self) -> Hashable:
-        return self if self._personal else _FORMS[self._timestamps]
-
     def render(self, event: Event) -> bytes:
         renderer = _RENDERERS.get(type(event))
         if renderer is None:
             raise TypeError(f"no plain rendering for {type(event).__name__}")
         return renderer(self, event)
-
-    def write(self, data: bytes) -> None:
-        self.link.write(data)
 
     def close(self, reason: str) -> None:
         self.stage = Stage.CLOSED
@@ -227,11 +227,13 @@ class PlainSession:
     def run(self, msg: Message, gather: Gather | None = None) -> None:
         """Hand one translated command to the hub, with this session's form its own."""
         self._personal = True
+        self.form = self
         self._gather = gather
         try:
             self.hub.handle(self.user, msg)
         finally:
             self._personal = False
+            self.form = _FORMS[self._timestamps]
             self._gather = None
             self._names = []
             self._topic = ""
@@ -318,6 +320,8 @@ class PlainSession:
 
     def set_timestamps(self, on: bool) -> None:
         self._timestamps = on
+        if not self._personal:
+            self.form = _FORMS[on]
         self.write(self._stamped(self.hub.clock(),
                                  f"* Timestamps {'on' if on else 'off'}."))
 

@@ -289,6 +289,10 @@ class Connection(asyncio.Protocol):
             self._paused = False
             transport.resume_reading()
 
+    def hand_over(self, session: Session) -> None:
+        """A session that only chose the dialect passes the connection to the one it chose."""
+        self.session = session
+
     def call_later(self, delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
         """Timers for sessions, which may not touch the loop themselves."""
         return self.listener.loop.call_later(delay, callback)

@@ -93,6 +93,23 @@ async def test_lusers_counts_users_unregistered_connections_and_rooms(
     assert "I have 2 clients" in (await alice.expect(r" 255 ")).params[-1]
 
 
+async def test_lusers_counts_invisible_users_until_they_leave(connect: ClientFactory) -> None:
+    alice = await connect("alice")
+    bob = await connect("bob")
+    await bob.send("MODE bob +i")
+    await bob.expect(r" MODE bob :?\+i")
+    await alice.send("LUSERS")
+    assert (await alice.expect(r" 251 ")).params[-1] == (
+        "There are 1 users and 1 invisible on 1 server"
+    )
+    await bob.send("QUIT")
+    await bob.at_eof()
+    await alice.send("LUSERS")
+    assert (await alice.expect(r" 251 ")).params[-1] == (
+        "There are 1 users and 0 invisible on 1 server"
+    )
+
+
 # -- CAP ---------------------------------------------------------------------------
 
 

@@ -53,6 +53,8 @@ def test_an_irc_first_line_cancels_the_greeting_and_is_not_lost() -> None:
     assert det.inner is None  # empty lines decide nothing
     det.on_line(b"CAP LS 302")
     assert isinstance(det.inner, IrcSession)
+    # The connection talks to the IRC session directly from now on.
+    assert link.session is det.inner
     assert link.timers[0].cancelled
     (line,) = link.take()
     assert line.startswith(":example.org CAP * LS :")

@@ -147,9 +147,13 @@ class FakeLink:
         self.out = bytearray()
         self.closed: str | None = None
         self.timers: list[FakeTimer] = []
+        self.session: object = None
 
     def write(self, data: bytes) -> None:
         self.out += data
+
+    def hand_over(self, session: object) -> None:
+        self.session = session
 
     def close(self, reason: str = "") -> None:
         self.closed = reason
