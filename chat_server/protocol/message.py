@@ -7,6 +7,7 @@ imports this module too. Must not import from the hub, sessions or transport.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from chat_server.protocol.errors import ProtocolViolation
@@ -92,7 +93,7 @@ def parse_tags(section: str) -> dict[str, str]:
     return tags
 
 
-def format_tags(tags: dict[str, str]) -> str:
+def format_tags(tags: Mapping[str, str]) -> str:
     parts = []
     for key, value in tags.items():
         key = strip_line_breakers(key).replace(" ", "").replace(";", "").replace("=", "")
@@ -140,7 +141,19 @@ def parse_line(line: str | bytes) -> Message:
 
 
 def format_message(msg: Message) -> str:
-    """Format a message; the last parameter gets a ':' when it needs one.
+    """Format a message; see format_parts."""
+    return format_parts(msg.tags, msg.source, msg.command, msg.params)
+
+
+def format_parts(
+    tags: Mapping[str, str] | None,
+    source: str | None,
+    command: str,
+    params: Sequence[str],
+) -> str:
+    """Format a line from its parts; the last parameter gets a ':' when it needs one.
+
+    The server renders from parts, without building a Message for every line it sends.
 
     Every part is stripped of CR, LF and NUL, and middle parameters of spaces and a
     leading ':', so that no value from one client can become a second line (or a
@@ -150,24 +163,25 @@ def format_message(msg: Message) -> str:
     Raises ValueError when the command is empty or would read as tags or a source:
     that is a bug in the caller, not something to send.
     """
-    command = strip_line_breakers(msg.command).replace(" ", "")
-    if not command or command[0] in "@:":
-        raise ValueError(f"cannot format a message with command {msg.command!r}")
+    cleaned = strip_line_breakers(command).replace(" ", "")
+    if not cleaned or cleaned[0] in "@:":
+        raise ValueError(f"cannot format a message with command {command!r}")
     out: list[str] = []
-    if msg.tags:
-        formatted = format_tags(msg.tags)
+    if tags:
+        formatted = format_tags(tags)
         if formatted:
             out.append("@" + formatted)
-    source = strip_line_breakers(msg.source or "").replace(" ", "")
     if source:
-        out.append(":" + source)
-    out.append(command)
-    params = [strip_line_breakers(p) for p in msg.params]
+        source = strip_line_breakers(source).replace(" ", "")
+        if source:
+            out.append(":" + source)
+    out.append(cleaned)
     if params:
         *middle, last = params
         for p in middle:
-            out.append(p.replace(" ", "").lstrip(":") or _EMPTY_MIDDLE)
-        if not last or " " in last or last.startswith(":"):
+            out.append(strip_line_breakers(p).replace(" ", "").lstrip(":") or _EMPTY_MIDDLE)
+        last = strip_line_breakers(last)
+        if not last or " " in last or last[0] == ":":
             out.append(":" + last)
         else:
             out.append(last)

@@ -31,7 +31,12 @@ from chat_server.hub.events import (
 from chat_server.hub.hub import Hub
 from chat_server.protocol import numerics as N
 from chat_server.protocol.errors import ProtocolViolation
-from chat_server.protocol.message import MAX_REST_BYTES, MAX_TAGS_BYTES, Message, parse_line
+from chat_server.protocol.message import (
+    MAX_REST_BYTES,
+    MAX_TAGS_BYTES,
+    format_parts,
+    parse_line,
+)
 
 
 class Link(Protocol):
@@ -65,17 +70,17 @@ def iso_time(t: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}Z"
 
 
-def _tags(form: IrcForm, when: float, msgid: str = "") -> dict[str, str]:
-    tags: dict[str, str] = {}
-    if form.server_time or form.message_tags:
-        tags["time"] = iso_time(when)
+def _tags(form: IrcForm, when: float, msgid: str = "") -> dict[str, str] | None:
+    if not (form.server_time or form.message_tags):
+        return None
+    tags = {"time": iso_time(when)}
     if form.message_tags and msgid:
         tags["msgid"] = msgid
     return tags
 
 
-def _line(tags: dict[str, str], source: str | None, command: str, *params: str) -> bytes:
-    return Message(command, params, source, tags).to_bytes()
+def _line(tags: dict[str, str] | None, source: str | None, command: str, *params: str) -> bytes:
+    return (format_parts(tags, source, command, params) + "\r\n").encode("utf-8", "replace")
 
 
 def _chat(f: IrcForm, e: Chat, _: str) -> bytes:
@@ -160,10 +165,10 @@ class IrcSession:
         if renderer is not None:
             return renderer(self.form, event, self.hub.settings.name)
         if isinstance(event, Reply):
-            return _line({}, self.hub.settings.name, event.numeric, self.user.label,
+            return _line(None, self.hub.settings.name, event.numeric, self.user.label,
                          *event.params)
         if isinstance(event, Closing):
-            return _line({}, None, "ERROR", f"Closing Link: {self.user.host} ({event.reason})")
+            return _line(None, None, "ERROR", f"Closing Link: {self.user.host} ({event.reason})")
         raise TypeError(f"no IRC rendering for {type(event).__name__}")
 
     def close(self, reason: str) -> None:
