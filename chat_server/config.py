@@ -107,6 +107,8 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("limits", "shutdown_grace"): (0, 600),
 }
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# Values written into IRC lines as they are: a space or a ':' would change the line.
+_WORDS = {("server", "name"), ("server", "network")}
 _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("server", "log_level"): _LOG_LEVELS,
     ("server", "log_format"): ("text", "json"),
@@ -166,6 +168,10 @@ def _convert(
         if not chosen:
             raise ConfigError(f"{where}: {name} must be one of {', '.join(choices)}")
         value = chosen[0]
+    if (section, key) in _WORDS and (
+        not value or any(ch.isspace() or ch < " " or ch in ",:!@" for ch in value)
+    ):
+        raise ConfigError(f"{where}: {name} = {value!r} must be one word (it is sent as a source)")
     return value
 
 

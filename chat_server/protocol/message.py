@@ -176,15 +176,20 @@ def format_parts(
         if source:
             out.append(":" + source)
     out.append(cleaned)
-    if params:
-        *middle, last = params
-        for p in middle:
-            out.append(strip_line_breakers(p).replace(" ", "").lstrip(":") or _EMPTY_MIDDLE)
-        last = strip_line_breakers(last)
-        if not last or " " in last or last[0] == ":":
-            out.append(":" + last)
-        else:
-            out.append(last)
+    return " ".join(out) + format_params(params)
+
+
+def format_params(params: Sequence[str]) -> str:
+    """The parameters as they follow a command: each after a space, the last one
+    after ' :' when it needs it; '' for none. Cleaned as format_parts says."""
+    if not params:
+        return ""
+    *middle, last = params
+    out = [""]
+    for p in middle:
+        out.append(strip_line_breakers(p).replace(" ", "").lstrip(":") or _EMPTY_MIDDLE)
+    last = strip_line_breakers(last)
+    out.append(":" + last if not last or " " in last or last[0] == ":" else last)
     return " ".join(out)
 
 

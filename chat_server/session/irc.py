@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Protocol
 
 from chat_server.hub.events import (
@@ -34,6 +35,7 @@ from chat_server.protocol.errors import ProtocolViolation
 from chat_server.protocol.message import (
     MAX_REST_BYTES,
     MAX_TAGS_BYTES,
+    format_params,
     format_parts,
     parse_line,
 )
@@ -63,6 +65,11 @@ class IrcForm:
 
 # The four possible forms, shared by every session instead of one object each.
 _FORMS = {(tags, stamp): IrcForm(tags, stamp) for tags in (False, True) for stamp in (False, True)}
+
+
+# Most replies repeat (the welcome burst, ISUPPORT, the MOTD): their parameters are
+# formatted once per server rather than once per registration.
+_reply_params = lru_cache(maxsize=1024)(format_params)
 
 
 def iso_time(t: float) -> str:
@@ -165,8 +172,9 @@ class IrcSession:
         if renderer is not None:
             return renderer(self.form, event, self.hub.settings.name)
         if isinstance(event, Reply):
-            return _line(None, self.hub.settings.name, event.numeric, self.user.label,
-                         *event.params)
+            # Nick and server name are checked names: only the parameters need cleaning.
+            return (f":{self.hub.settings.name} {event.numeric} {self.user.label}"
+                    f"{_reply_params(event.params)}\r\n").encode("utf-8", "replace")
         if isinstance(event, Closing):
             return _line(None, None, "ERROR", f"Closing Link: {self.user.host} ({event.reason})")
         raise TypeError(f"no IRC rendering for {type(event).__name__}")

@@ -65,6 +65,8 @@ def test_search_order_is_the_user_file_then_the_system_file() -> None:
     ("[server]\nport = 70000\n", "server.port = 70000 is out of range (0 to 65535)"),
     ("[server]\nport = 6667.5\n", "server.port must be int, got 6667.5"),
     ('[server]\nlog_format = "xml"\n', "server.log_format must be one of text, json"),
+    ('[server]\nname = "my server"\n',
+     "server.name = 'my server' must be one word (it is sent as a source)"),
     ("[sever]\nport = 1\n", "unknown section [sever]"),
     ("port = 6667\n", "unknown key port (keys belong in [server] or [limits])"),
     ("[server\n", "not valid TOML: Expected ']' at the end of a table declaration"),
@@ -116,7 +118,7 @@ def test_a_missing_file_or_motd_is_an_error(tmp_path: Path, env: dict[str, str])
 def test_printed_configuration_reads_back_the_same_with_the_password_hidden(
     tmp_path: Path,
 ) -> None:
-    config = load(None, environ={"ROOMCHAT_SERVER_NAME": 'quote " and \\ and é',
+    config = load(None, environ={"ROOMCHAT_SERVER_MOTD_FILE": 'quote " and \\ and é',
                                  "ROOMCHAT_LIMITS_FLOOD_RATE": "0.25"})
     printed = tmp_path / "printed.toml"
     printed.write_text(to_toml(config))
