@@ -83,9 +83,41 @@ class LimitsSection:
 
 
 @dataclass(slots=True)
+class StoreSection:
+    # "sqlite": one file in data_dir, kept across restarts (the default); "memory": kept
+    # until the process ends (tests, throwaway servers).
+    backend: str = "sqlite"
+    # Where the database lives; empty means $XDG_DATA_HOME/roomchat, else
+    # ~/.local/share/roomchat.
+    data_dir: str = ""
+    # The writer commits at least this often (seconds) ...
+    commit_interval: float = 0.05
+    # ... or as soon as this many rows are waiting. A kill -9 loses at most the last
+    # interval; a clean stop loses nothing.
+    commit_rows: int = 500
+
+
+@dataclass(slots=True)
+class HistorySection:
+    # Entries older than this many days are pruned by the writer; 0 keeps them forever.
+    max_age: float = 0.0
+    # Entries kept per room or private conversation; 0 keeps all.
+    max_per_target: int = 0
+    # Lines a client that cannot ask for history (no draft/chathistory) gets on join;
+    # 0 turns replay off.
+    replay_on_join: int = 10
+    # The most one CHATHISTORY request may return (ISUPPORT CHATHISTORY=).
+    chathistory_max: int = 1000
+    # Recent entries kept in memory per room, so replay on join needs no query.
+    memory_per_target: int = 100
+
+
+@dataclass(slots=True)
 class Config:
     server: ServerSection = field(default_factory=ServerSection)
     limits: LimitsSection = field(default_factory=LimitsSection)
+    store: StoreSection = field(default_factory=StoreSection)
+    history: HistorySection = field(default_factory=HistorySection)
 
 
 _RANGES: dict[tuple[str, str], tuple[float, float]] = {
@@ -105,6 +137,13 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("limits", "max_bans"): (0, 100000),
     ("limits", "whowas_size"): (0, 1 << 20),
     ("limits", "shutdown_grace"): (0, 600),
+    ("store", "commit_interval"): (0.001, 10),
+    ("store", "commit_rows"): (1, 1 << 20),
+    ("history", "max_age"): (0, 1 << 20),
+    ("history", "max_per_target"): (0, 1 << 40),
+    ("history", "replay_on_join"): (0, 1000),
+    ("history", "chathistory_max"): (1, 100000),
+    ("history", "memory_per_target"): (0, 100000),
 }
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # Values written into IRC lines as they are: a space or a ':' would change the line.
@@ -112,6 +151,7 @@ _WORDS = {("server", "name"), ("server", "network")}
 _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("server", "log_level"): _LOG_LEVELS,
     ("server", "log_format"): ("text", "json"),
+    ("store", "backend"): ("sqlite", "memory"),
 }
 
 

@@ -27,7 +27,7 @@ from chat_server.hub.events import (
     Reply,
     ServerMessage,
 )
-from chat_server.hub.history import History, NullHistory
+from chat_server.hub.history import Entry, History, NullHistory, dm_key, room_key
 from chat_server.hub.model import Peer, Room, User
 from chat_server.protocol import names
 from chat_server.protocol import numerics as N
@@ -196,7 +196,10 @@ class Hub:
         event = Chat(
             user.source, command, target, text, self.new_msgid(), self.clock(), to_room
         )
-        self.history.record(event)
+        key = room_key(names.fold(target)) if to_room else dm_key(user.folded, names.fold(target))
+        self.history.record(
+            Entry(key, event.msgid, event.time, command, user.source.prefix, (target, text))
+        )
         return event
 
     # -- registration -----------------------------------------------------------

@@ -68,7 +68,7 @@ def test_search_order_is_the_user_file_then_the_system_file() -> None:
     ('[server]\nname = "my server"\n',
      "server.name = 'my server' must be one word (it is sent as a source)"),
     ("[sever]\nport = 1\n", "unknown section [sever]"),
-    ("port = 6667\n", "unknown key port (keys belong in [server] or [limits])"),
+    ("port = 6667\n", "unknown key port (keys belong in [server] or [limits] or [store] or [history])"),
     ("[server\n", "not valid TOML: Expected ']' at the end of a table declaration"),
 ])
 def test_a_bad_file_is_one_error_naming_key_and_file(
