@@ -85,7 +85,7 @@ class LimitsSection:
 @dataclass(slots=True)
 class StoreSection:
     # "sqlite": one file in data_dir, kept across restarts (the default); "memory": kept
-    # until the process ends (tests, throwaway servers).
+    # until the process ends (tests, throwaway servers); "none": no history at all.
     backend: str = "sqlite"
     # Where the database lives; empty means $XDG_DATA_HOME/roomchat, else
     # ~/.local/share/roomchat.
@@ -151,7 +151,7 @@ _WORDS = {("server", "name"), ("server", "network")}
 _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("server", "log_level"): _LOG_LEVELS,
     ("server", "log_format"): ("text", "json"),
-    ("store", "backend"): ("sqlite", "memory"),
+    ("store", "backend"): ("sqlite", "memory", "none"),
 }
 
 
