@@ -112,13 +112,18 @@ def threaded_command(port: int, _work: Path) -> list[str]:
             "--port", str(port), "--lifetime", "900"]
 
 
+# Like ngIRCd's bench.conf: flood control and the per-address limit off, room for 10,000
+# clients and their descriptors.
+ROOMCHAT_BENCH_ENV = {"ROOMCHAT_LIMITS_FLOOD_RATE": "0",
+                      "ROOMCHAT_LIMITS_MAX_CONNECTIONS_PER_IP": "1000000",
+                      "ROOMCHAT_LIMITS_MAX_CONNECTIONS": "100000"}
 SERVERS = {
+    # The default: history kept in SQLite (a fresh data directory for every run).
     "roomchat": Server("roomchat", ("irc", "plain"), roomchat_command,
-                       # Like ngIRCd's bench.conf: flood control and the per-address
-                       # limit off, room for 10,000 clients and their descriptors.
-                       {"ROOMCHAT_LIMITS_FLOOD_RATE": "0",
-                        "ROOMCHAT_LIMITS_MAX_CONNECTIONS_PER_IP": "1000000",
-                        "ROOMCHAT_LIMITS_MAX_CONNECTIONS": "100000"}),
+                       {**ROOMCHAT_BENCH_ENV, "ROOMCHAT_STORE_BACKEND": "sqlite"}),
+    # The same server keeping no history, to measure what the store costs.
+    "roomchat-nostore": Server("roomchat-nostore", ("irc",), roomchat_command,
+                               {**ROOMCHAT_BENCH_ENV, "ROOMCHAT_STORE_BACKEND": "none"}),
     "ngircd": Server("ngircd", ("irc",), ngircd_command),
     "threaded": Server("threaded", ("irc",), threaded_command),
 }
@@ -188,9 +193,12 @@ def run_one(server: Server, dialect: str, name: str, extra: list[str], cpus: tup
     scenario, args = SCENARIOS[name]
     port = free_port()
     log = open(work / f"{server.name}-{name}-{dialect}.log", "wb")  # noqa: SIM115
+    # Every run starts with an empty store of its own, never the user's history.
+    data_dir = tempfile.mkdtemp(prefix=f"{server.name}-data-", dir=work)
     proc = subprocess.Popen(
         server.command(port, work), stdout=log, stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL, env={**os.environ, **server.env},
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, **server.env, "ROOMCHAT_STORE_DATA_DIR": data_dir},
         cwd=work / "roomchat-src" if (work / "roomchat-src").is_dir() else work,
         preexec_fn=_child_setup(cpus[0] if cpus else None),
     )
@@ -292,6 +300,12 @@ def targets(results: dict[tuple[str, str, str], dict[str, Any]]) -> list[tuple[s
             ok = ratio >= factor and rc["loss"] == 0
             out.append((f"{name} >= {factor:g}x ngIRCd, no loss",
                         f"{ratio:.2f}x, loss {rc['loss']}", "met" if ok else "MISSED"))
+    for name in ("fanout-1x200", "fanout-20x50"):
+        on, off = get("roomchat", name), get("roomchat-nostore", name)
+        if on and off:
+            ratio = on["deliveries_per_s"] / max(1, off["deliveries_per_s"])
+            out.append((f"{name} with the store >= 0.85x without", f"{ratio:.2f}x",
+                        "met" if ratio >= 0.85 and on["loss"] == 0 else "MISSED"))
     rc, ng = get("roomchat", "rate-200"), get("ngircd", "rate-200")
     if rc and ng:
         p99, ng99 = rc["latency_ms"]["p99"], ng["latency_ms"]["p99"]
@@ -363,7 +377,7 @@ def machine() -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     """Run every selected scenario against every selected server; print the table."""
     parser = argparse.ArgumentParser(prog="scripts/bench-compare", description=__doc__)
-    parser.add_argument("--servers", default="roomchat,ngircd,threaded")
+    parser.add_argument("--servers", default="roomchat,roomchat-nostore,ngircd,threaded")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
     parser.add_argument("--dialects", default="irc,plain")
     parser.add_argument("--quick", action="store_true", help="small, fast smoke run")
