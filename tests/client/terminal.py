@@ -6,9 +6,7 @@ the socket, text on the screen) with a deadline, never by sleeping a fixed time.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -17,21 +15,18 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from support.hermetic import empty_config, hermetic_env
+from support.tools import require_tool
+
 TIMEOUT = 15.0
 POLL = 0.02
 BIN = Path(sys.executable).parent
-TMUX_MISSING = shutil.which("tmux") is None
-TMUX_REASON = (
-    "tmux is not installed: scripts/test installs it when run as root "
-    "(apt-get install -y tmux); install it to run the terminal tests"
-)
+LISTENING = re.compile(r"listening on [\d.]+:(\d+)")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+def require_tmux() -> None:
+    """Skip (or, under CI, fail) the test when tmux is missing."""
+    require_tool("tmux", apt="tmux")
 
 
 def poll(check: Callable[[], bool], what: str, timeout: float = TIMEOUT) -> None:
@@ -43,28 +38,36 @@ def poll(check: Callable[[], bool], what: str, timeout: float = TIMEOUT) -> None
 
 
 class ServerProcess:
-    """`chat-server` on a given port, logging to a file; stop() ends it."""
+    """`chat-server` logging to a file, on the port it picked (or the one given); stop() ends it.
 
-    def __init__(self, port: int, workdir: Path, config: str | None = None) -> None:
-        self.port = port
-        args = [str(BIN / "chat-server"), "--host", "127.0.0.1", "--port", str(port)]
-        if config is not None:
+    It runs in the private environment of support.hermetic, with an empty --config
+    unless `config` gives the file's text.
+    """
+
+    def __init__(self, workdir: Path, config: str | None = None, port: int = 0) -> None:
+        if config is None:
+            path = empty_config(workdir)
+        else:
             path = workdir / f"server-{uuid.uuid4().hex}.toml"
             path.write_text(config)
-            args += ["--config", str(path)]
-        self.log = (workdir / f"server-{uuid.uuid4().hex}.log").open("wb")
+        args = [str(BIN / "chat-server"), "--host", "127.0.0.1", "--port", str(port),
+                "--config", str(path)]
+        self.log_path = workdir / f"server-{uuid.uuid4().hex}.log"
+        self.log = self.log_path.open("wb")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT,
-                                     cwd=workdir)
-        poll(self._accepting, f"chat-server to listen on {port}")
+                                     stdin=subprocess.DEVNULL, cwd=workdir,
+                                     env=hermetic_env(workdir))
+        self.port = 0
+        poll(self._listening, "chat-server to log the port it listens on")
 
-    def _accepting(self) -> bool:
+    def _listening(self) -> bool:
         if self.proc.poll() is not None:
-            raise AssertionError(f"chat-server exited with {self.proc.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-        except OSError:
-            return False
-        return True
+            raise AssertionError(f"chat-server exited with {self.proc.returncode}: "
+                                 f"{self.log_path.read_text()}")
+        found = LISTENING.search(self.log_path.read_text())
+        if found:
+            self.port = int(found.group(1))
+        return found is not None
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -113,7 +116,7 @@ class Tmux:
     """A private tmux server (its own socket) running one command in one pane."""
 
     def __init__(self, workdir: Path) -> None:
-        self.socket = f"roomchat-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.socket = f"roomchat-test-{uuid.uuid4().hex}"
         self.workdir = workdir
 
     def tmux(self, *args: str) -> str:
@@ -123,10 +126,11 @@ class Tmux:
 
     def start(self, argv: list[str], env: dict[str, str], width: int = 100,
               height: int = 30) -> None:
-        """Run argv in a detached session; its exit status is printed when it ends."""
+        """Run argv in a detached session, in exactly `env`; its exit status is printed
+        when it ends."""
         assignments = " ".join(f"{k}={_quote(v)}" for k, v in env.items())
         command = " ".join(_quote(a) for a in argv)
-        shell = f"env {assignments} {command}; echo EXITED $?; sleep 600"
+        shell = f"env -i {assignments} {command}; echo EXITED $?; sleep 600"
         self.tmux("new-session", "-d", "-s", "main", "-x", str(width), "-y", str(height),
                   "-c", str(self.workdir), shell)
 
@@ -164,8 +168,11 @@ def _quote(text: str) -> str:
 
 
 def client_env(workdir: Path, config: str) -> dict[str, str]:
-    """A private XDG config directory holding `config` as client.toml."""
-    home = workdir / "config"
-    (home / "roomchat").mkdir(parents=True, exist_ok=True)
-    (home / "roomchat" / "client.toml").write_text(config)
-    return {"XDG_CONFIG_HOME": str(home), "TERM": "xterm-256color", "LANG": "C.UTF-8"}
+    """Only PATH and the private HOME and XDG directories of support.hermetic, the
+    config home holding `config` as client.toml; a known terminal and locale."""
+    private = hermetic_env(workdir)
+    env = {k: v for k, v in private.items() if k in ("PATH", "HOME") or k.startswith("XDG_")}
+    env |= {"TERM": "xterm-256color", "LANG": "C.UTF-8"}
+    client_toml = Path(env["XDG_CONFIG_HOME"], "roomchat", "client.toml")
+    client_toml.write_text(config)
+    return env

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shutil
 import subprocess
 from collections.abc import AsyncIterator
 
 import pytest
 from support.clients import clients_of
 from support.irc import ClientFactory
-from support.plain import PlainClient, PlainFactory, plain_clients_of
+from support.plain import PlainFactory, plain_clients_of
 from support.servers import running_server
+from support.tools import require_tool
 
 from chat_server.app import ChatServer
+from chat_server.session.detect import SILENCE_SECONDS
 
 
 @pytest.fixture
@@ -73,12 +74,14 @@ async def test_the_netcat_session_of_plain_mode_md_line_for_line() -> None:
         assert quit_.params == ("Quit: bye",)
 
 
-async def test_a_silent_connection_is_greeted_within_a_second(plain: PlainFactory) -> None:
+async def test_a_silent_connection_is_greeted_after_a_second(plain: PlainFactory) -> None:
     loop = asyncio.get_running_loop()
     start = loop.time()
     client = await plain()
-    await client.expect(r"^Pick a nickname:$", timeout=1.5)
-    assert loop.time() - start < 1.5
+    # Not before the second of silence an IRC client is given to speak first; then
+    # soon (the bound allows a loaded machine, not the 30 s registration timeout).
+    await client.expect(r"^Pick a nickname:$", timeout=SILENCE_SECONDS + 5)
+    assert loop.time() - start >= SILENCE_SECONDS - 0.01
     assert client.seen[0].startswith("roomchat on roomchat.local — ")
 
 
@@ -121,36 +124,27 @@ async def test_a_lower_case_first_word_is_a_person_not_irc(plain: PlainFactory) 
     assert line.endswith("); pick another:")
 
 
-def _netcat_with_q() -> str | None:
-    """The path of a netcat that knows -q (OpenBSD and traditional ones do)."""
-    nc = shutil.which("nc")
-    if nc is None:
-        return None
+def _knows_q(nc: str) -> bool:
+    """OpenBSD's and the traditional netcat know -q (quit after EOF); others do not."""
     usage = subprocess.run([nc, "-h"], capture_output=True, text=True, timeout=10)
-    return nc if re.search(r"\B-q\b", usage.stdout + usage.stderr) else None
+    return re.search(r"\B-q\b", usage.stdout + usage.stderr) is not None
 
 
 async def test_a_script_piped_through_netcat_reaches_an_irc_user(
     server: ChatServer, connect: ClientFactory
 ) -> None:
+    nc = require_tool("nc", apt="netcat-openbsd", check=_knows_q, why="one that knows -q")
     ops = await connect("ops")
     await ops.join("#ops")
     host, port = server.addresses[0]
     script = "张三\n/join ops\ndeploy done\n/quit\n".encode()
-    nc = _netcat_with_q()
-    if nc is not None:
-        proc = await asyncio.create_subprocess_exec(
-            nc, "-q1", host, str(port),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        )
-        out, err = await asyncio.wait_for(proc.communicate(script), 10)
-        assert proc.returncode == 0, err
-        shown = out.decode("utf-8").splitlines()
-    else:
-        client = await PlainClient.connect(host, port)
-        await client.send_raw(script)
-        shown = await client.at_eof()
-        await client.close()
+    proc = await asyncio.create_subprocess_exec(
+        nc, "-q1", host, str(port),
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(script), 10)
+    assert proc.returncode == 0, err
+    shown = out.decode("utf-8").splitlines()
     msg = await ops.expect(r" PRIVMSG #ops ")
     assert msg.source == "张三!~张三@127.0.0.1"
     assert msg.params == ("#ops", "deploy done")

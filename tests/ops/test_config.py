@@ -40,7 +40,7 @@ def test_flags_beat_environment_beat_the_file_beat_defaults(
 
 def test_the_user_file_is_found_without_config(tmp_path: Path, env: dict[str, str]) -> None:
     found = Path(env["XDG_CONFIG_HOME"], "roomchat", "roomchat.toml")
-    found.parent.mkdir(parents=True)
+    found.parent.mkdir(parents=True, exist_ok=True)
     found.write_text("[limits]\nmax_bans = 7\n")
     result = run_cli("--print-config", env=env)
     assert result.returncode == 0, result.stderr
@@ -68,7 +68,8 @@ def test_search_order_is_the_user_file_then_the_system_file() -> None:
     ('[server]\nname = "my server"\n',
      "server.name = 'my server' must be one word (it is sent as a source)"),
     ("[sever]\nport = 1\n", "unknown section [sever]"),
-    ("port = 6667\n", "unknown key port (keys belong in [server] or [limits] or [store] or [history])"),
+    ("port = 6667\n",
+     "unknown key port (keys belong in [server] or [limits] or [store] or [history])"),
     ("[server\n", "not valid TOML: Expected ']' at the end of a table declaration"),
 ])
 def test_a_bad_file_is_one_error_naming_key_and_file(

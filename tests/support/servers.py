@@ -1,12 +1,17 @@
-"""Servers for tests: in-process on an ephemeral port, or a real chat-server subprocess."""
+"""Servers for tests: in-process on an ephemeral port, or a real chat-server subprocess.
+
+Neither reads the developer's configuration nor writes into their home: the in-process
+server is built from defaults with history in memory, and the subprocess gets the
+private environment of support.hermetic and an explicit, empty --config.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,17 +20,28 @@ from typing import Any
 
 from chat_server.app import ChatServer
 from chat_server.config import Config, apply
+from support.hermetic import empty_config, hermetic_env
 
 LISTENING = re.compile(r"listening on ([\d.]+):(\d+)")
 
 
+SECTIONS = ("server", "store", "history")
+
+
 def make_config(**limits: Any) -> Config:
-    """A config on 127.0.0.1:0; keyword arguments set [limits] keys, `server_<key>` [server]."""
+    """A config on 127.0.0.1:0 keeping history in memory.
+
+    Keyword arguments set [limits] keys; `server_<key>`, `store_<key>` and
+    `history_<key>` set keys of those sections.
+    """
     config = Config()
     config.server.port = 0
-    server = {k[len("server_"):]: v for k, v in limits.items() if k.startswith("server_")}
-    rest = {k: v for k, v in limits.items() if not k.startswith("server_")}
-    apply(config, {"server": server, "limits": rest}, "test")
+    config.store.backend = "memory"
+    values: dict[str, dict[str, Any]] = {section: {} for section in (*SECTIONS, "limits")}
+    for key, value in limits.items():
+        section = next((s for s in SECTIONS if key.startswith(s + "_")), "limits")
+        values[section][key[len(section) + 1:] if section != "limits" else key] = value
+    apply(config, values, "test")
     return config
 
 
@@ -40,15 +56,22 @@ async def running_server(**limits: Any) -> AsyncIterator[ChatServer]:
 
 
 class ServerProcess:
-    """A `chat-server` subprocess whose port is read from its own log line."""
+    """A `chat-server` subprocess whose port is read from its own log line.
+
+    It runs in a private environment (support.hermetic) in its own temporary
+    directory, with an empty --config unless `args` names one.
+    """
 
     def __init__(self, args: list[str], env: dict[str, str] | None = None,
                  cwd: str | Path | None = None) -> None:
         self.args = args
-        full_env = {**os.environ, **(env or {})}
+        self._root = tempfile.TemporaryDirectory(prefix="roomchat-server-")
+        root = Path(self._root.name)
+        full_env = hermetic_env(root, **(env or {}))
+        config = [] if "--config" in args else ["--config", str(empty_config(root))]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "chat_server", "--port", "0", *args],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=full_env, cwd=cwd,
+            [sys.executable, "-m", "chat_server", "--port", "0", *config, *args],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=full_env, cwd=cwd or root,
         )
         self.log: list[str] = []
         self.port = self._wait_for_port()
@@ -76,6 +99,7 @@ class ServerProcess:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.communicate(timeout=10)
+        self._root.cleanup()
 
 
 async def wait_until(predicate: Any, timeout: float = 5.0) -> None:

@@ -1,8 +1,9 @@
 """The real chat-server as a service: run from the command line, in the foreground with
 its log read line by line, or as a daemon found through its pidfile and log file.
 
-Every process gets an environment without ROOMCHAT_* or NOTIFY_SOCKET variables and
-with its own XDG_CONFIG_HOME, so the user's configuration never leaks into a test.
+Every process gets the environment of support.hermetic: no ROOMCHAT_* or NOTIFY_SOCKET
+variables, its own HOME and XDG directories, and an empty roomchat.toml where the
+server looks first, so neither the user's nor the system's configuration leaks in.
 """
 
 from __future__ import annotations
@@ -16,18 +17,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from support.hermetic import hermetic_env
+
 LISTENING = re.compile(r"listening on ([\d.]+):(\d+)")
 SERVER = [sys.executable, "-m", "chat_server"]
 
 
 def clean_env(home: Path, **extra: str) -> dict[str, str]:
-    env = {
-        key: value for key, value in os.environ.items()
-        if not key.startswith("ROOMCHAT_") and key != "NOTIFY_SOCKET"
-    }
-    env["XDG_CONFIG_HOME"] = str(home / "xdg")
-    env.update(extra)
-    return env
+    """The private environment of support.hermetic, under `home`."""
+    return hermetic_env(home, **extra)
 
 
 def run_cli(*args: str, env: dict[str, str], cwd: Path | None = None, timeout: float = 15.0,
