@@ -1,14 +1,26 @@
-"""Fixtures: an in-process server on an ephemeral port and clients that close themselves."""
+"""Fixtures: an in-process server on an ephemeral port and clients that close themselves.
+
+Also Hypothesis's profiles: "ci" (chosen when CI is set) has no per-example deadline,
+since a loaded CI machine makes timing a property of the machine, not of the code.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 from support.irc import ClientFactory, IrcClient
 from support.servers import running_server
+from support.tools import in_ci
 
 from chat_server.app import ChatServer
+
+settings.register_profile(
+    "ci", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+if in_ci():
+    settings.load_profile("ci")
 
 
 @pytest.fixture

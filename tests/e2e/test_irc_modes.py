@@ -85,6 +85,10 @@ async def test_moderated_room_lets_only_voiced_and_operators_speak(
     await guest.expect(r"^:voiced!\S+ PRIVMSG #room :I can$")
     await op.send("PRIVMSG #room :so can I")
     await guest.expect(r"^:op!\S+ PRIVMSG #room :so can I$")
+    # Both read past lines sent after the refused one, so a relayed copy would be
+    # among what they saw.
+    await op.expect(r"^:voiced!\S+ PRIVMSG #room :I can$")
+    await voiced.expect(r"^:op!\S+ PRIVMSG #room :so can I$")
     assert not any("can I talk?" in line for line in op.seen + voiced.seen)
 
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import signal
 import socket
 import subprocess
 import sys
+import termios
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from support.irc import IrcClient
-from support.service import alive, run_cli, wait_for
+from support.service import SERVER, alive, run_cli, wait_for
 
 Connect = Callable[..., Awaitable[IrcClient]]
 
@@ -25,19 +27,62 @@ def live_pid(pidfile: Path) -> int | None:
     return pid if alive(pid) else None
 
 
+def stat_fields(pid: int) -> list[str]:
+    """/proc/PID/stat after the command name: state, ppid, pgrp, session, tty_nr, ..."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def _take_the_terminal() -> None:
+    """In the child, a session leader already: make its stdin its controlling terminal."""
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+def launch_from_a_terminal(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str]:
+    """Run the launcher as from a shell: leader of a session whose terminal is its stdin.
+
+    The launcher's pid (its session's id) and what it wrote to stderr, once it has exited 0.
+    """
+    controller, terminal = os.openpty()
+    try:
+        launcher = subprocess.Popen(
+            [*SERVER, *args], env=env, cwd=cwd, stdin=terminal, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, start_new_session=True,
+            preexec_fn=_take_the_terminal,
+        )
+        _, err = launcher.communicate(timeout=15)
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    assert launcher.returncode == 0, err
+    return launcher.pid, err
+
+
+def assert_detached(pid: int, launcher_session: int) -> None:
+    """The daemon left the launcher's session and has no controlling terminal, as a
+    daemon must: closing the terminal that started it cannot reach it."""
+    fields = stat_fields(pid)
+    ppid, session, tty_nr = int(fields[1]), int(fields[3]), int(fields[4])
+    assert ppid != os.getpid(), "the daemon is still our child"
+    assert session != launcher_session, "the daemon stayed in the launcher's session"
+    assert session != os.getsid(0), "the daemon is in our session"
+    assert tty_nr == 0, f"the daemon has a controlling terminal (tty_nr {tty_nr})"
+
+
 def start_daemon(tmp_path: Path, env: dict[str, str], *args: str) -> tuple[int, int]:
-    """Start a daemon on a free port; its pid (from the pidfile) and port (from the log).
+    """Start a daemon on a free port from a terminal; its pid (from the pidfile) and port
+    (from the log), once it is known to have detached.
 
     Paths are given relative to `tmp_path`, where it starts: the daemon moves to /.
     """
     pidfile, log_file = tmp_path / "roomchat.pid", tmp_path / "roomchat.log"
-    launched = run_cli("--daemon", "--pidfile", pidfile.name, "--log-file", log_file.name,
-                       "--port", "0", *args, env=env, cwd=tmp_path)
-    assert launched.returncode == 0, launched.stderr
+    launcher, _ = launch_from_a_terminal(
+        "--daemon", "--pidfile", pidfile.name, "--log-file", log_file.name, "--port", "0",
+        *args, env=env, cwd=tmp_path)
     # The pidfile names the daemon once it listens, after the "listening on" line.
     wait_for(lambda: live_pid(pidfile) is not None, "the pidfile")
     pid = live_pid(pidfile)
     assert pid is not None
+    assert_detached(pid, launcher)
     found = re.search(r"listening on [\d.]+:(\d+)", log_file.read_text())
     assert found, log_file.read_text()
     return pid, int(found.group(1))
@@ -52,7 +97,7 @@ async def test_daemon_chats_reloads_on_sighup_and_stops_on_sigterm(
     config.write_text('[server]\nmotd_file = "motd.txt"\n[limits]\nmax_targets = 4\n')
     pidfiles.append(tmp_path / "roomchat.pid")
     pid, port = start_daemon(tmp_path, env, "--config", config.name)
-    assert pid != os.getpid() and alive(pid)
+    assert alive(pid)
 
     alice = await irc(port, "alice")
     bob = await irc(port, "bob")

@@ -8,7 +8,7 @@ import pytest
 from support.plain import FakeLink, irc_user, new_hub, plain_user, untimed
 
 from chat_server.hub.commands import COMMANDS
-from chat_server.hub.events import Closing, ServerMessage
+from chat_server.hub.events import ServerMessage
 from chat_server.hub.hub import Hub, HubSettings
 from chat_server.protocol.message import Message
 from chat_server.protocol.plain import clock
@@ -329,14 +329,6 @@ def test_goodbyes_say_why() -> None:
     hub.shutdown("Server shutting down")
     assert said(lisi_link) == ["* maintenance at noon", "* Server shutting down. Goodbye."]
     assert lisi_link.closed == "Server shutting down"
-
-
-def test_every_event_type_has_a_plain_rendering() -> None:
-    hub = new_hub()
-    zhang, _ = plain_user(hub, "张三")
-    assert zhang.render(Closing("bye")).endswith(b"* bye. Goodbye.\r\n")
-    with pytest.raises(TypeError):
-        zhang.render(object())  # type: ignore[arg-type]
 
 
 def test_a_server_password_is_explained_since_plain_mode_cannot_send_one() -> None:

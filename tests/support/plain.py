@@ -144,6 +144,9 @@ class FakeTimer:
 class FakeLink:
     def __init__(self) -> None:
         self.remote_host = "127.0.0.1"
+        # A plaintext connection with no client certificate.
+        self.secure = False
+        self.certfp = ""
         self.out = bytearray()
         self.closed: str | None = None
         self.timers: list[FakeTimer] = []
