@@ -1,8 +1,9 @@
 """The client core shared by both front ends: state, protocol and what the user typed.
 
 Owns the glue between the sans-I/O protocol and the state (apply events, rejoin rooms
-after registration, flush queued bytes to whatever writer the network layer attached)
-and the meaning of an input line (a /command or text for the active buffer). Must not
+and catch up private conversations after registration, fetch older history when the
+view reaches the top, flush queued bytes to whatever writer the network layer
+attached) and the meaning of an input line (a /command or text for the active buffer). Must not
 import prompt_toolkit or open sockets: `net` attaches a write function.
 """
 
@@ -13,7 +14,7 @@ from collections.abc import Callable
 from chat_client import events as ev
 from chat_client.config import Config
 from chat_client.protocol import ClientProtocol
-from chat_client.state import BufferKind, ClientState, ConnState
+from chat_client.state import Buffer, BufferKind, ClientState, ConnState
 
 Writer = Callable[[bytes], None]
 
@@ -36,6 +37,8 @@ class Client:
             realname=config.realname,
             password=config.password,
             account=config.account,
+            history_page=config.history_page,
+            catch_up_max=config.scrollback,
         )
         self._write: Writer | None = None
         self.quitting = False
@@ -67,12 +70,43 @@ class Client:
 
     def receive(self, data: bytes) -> None:
         events = self.protocol.receive_data(data)
+        queries = self._queries()
         self.state.apply_all(events)
         if any(isinstance(e, ev.Registered) for e in events):
             self.protocol.ping()
             for room in self.state.rooms():
                 self.protocol.join(room)
+            for name in queries:
+                self.protocol.fetch_missed(name)
+        for name in self._queries() - queries:
+            # A conversation just opened: show what came before its first line.
+            self.protocol.fetch_latest(name)
         self.flush()
+
+    def _queries(self) -> set[str]:
+        return {b.name for b in self.state.buffers if b.kind is BufferKind.QUERY}
+
+    def scroll_back(self, lines: int) -> None:
+        """Scroll the view back; near the top, ask the server for the page before it."""
+        self.state.scroll(lines)
+        buf = self.state.active
+        if buf.lines_above_view() < lines:
+            self.fetch_older(buf)
+
+    def fetch_older(self, buf: Buffer) -> None:
+        """Ask for the page before `buf`'s top line, unless there is no point."""
+        if (buf.kind is BufferKind.SERVER or buf.history_complete or buf.loading_older
+                or not self.online or (buf.kind is BufferKind.ROOM and not buf.joined)):
+            return
+        if len(buf.lines) >= buf.scrollback:
+            self.state.status = f"Scrollback full ({buf.scrollback} lines): no older history"
+            self.state.changed()
+            return
+        ref = buf.oldest_ref()
+        if ref is not None and self.protocol.fetch_older(buf.name, *ref):
+            buf.loading_older = True
+            self.state.changed()
+            self.flush()
 
     # ----------------------------------------------------------------- user side
 
@@ -81,7 +115,11 @@ class Client:
         from chat_client.commands import REGISTRY
 
         if text.startswith("/") and not text.startswith("//") and "\n" not in text:
+            queries = self._queries()
             REGISTRY.dispatch(self, text[1:])
+            for name in self._queries() - queries:
+                self.protocol.fetch_latest(name)
+            self.flush()
         else:
             # Trailing spaces are left over from completion, never meant to be sent.
             text = "\n".join(line.rstrip() for line in text.split("\n"))

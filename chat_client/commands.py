@@ -204,10 +204,7 @@ def _list(client: Client, args: list[str], rest: str) -> None:
 
 @command("clear", "/clear", "Clear this buffer's scrollback.")
 def _clear(client: Client, args: list[str], rest: str) -> None:
-    buf = client.state.active
-    buf.lines.clear()
-    buf.scroll = buf.new_below = 0
-    buf.marker_seq = None
+    client.state.active.clear()
 
 
 @command("ignore", "/ignore [NICK]", "Hide (or, again, unhide) a nick's messages; list them.")

@@ -52,6 +52,7 @@ class Config:
     reconnect_min: float = 1.0  # first reconnect delay, seconds
     reconnect_max: float = 60.0  # reconnect delays double up to this cap
     ping_interval: float = 30.0  # seconds between lag-measuring PINGs
+    history_page: int = 50  # lines per history request (the server may allow fewer)
 
 
 def config_path(env: Mapping[str, str]) -> Path:

@@ -45,9 +45,30 @@ class ChatMessage:
     kind: MessageKind
     time: datetime
     own: bool  # sent by us (an echo, or a local echo when echo-message is off)
-    history: bool = False  # replayed by chathistory: never counts as unread
+    history: bool = False  # part of a chathistory batch rather than said just now
     private: bool = False  # a private message rather than a room message
     msgid: str | None = None
+
+
+class HistoryPurpose(enum.Enum):
+    """Why history was asked for, which decides where it goes and whether it is news."""
+
+    LATEST = "latest"  # the newest lines of a room just joined: context, not news
+    OLDER = "older"  # a page before the oldest line shown (paging back): not news
+    MISSED = "missed"  # what was said while we were disconnected: news, counts as unread
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryBatch:
+    """A chathistory batch has ended (or the request failed, `error` set).
+
+    `messages` are oldest first. `target` is the room or nick the history is of.
+    """
+
+    target: str
+    purpose: HistoryPurpose
+    messages: tuple[ChatMessage, ...]
+    error: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +168,7 @@ Event = (
     Registered
     | CapsEnabled
     | ChatMessage
+    | HistoryBatch
     | Joined
     | Parted
     | Kicked

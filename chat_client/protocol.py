@@ -1,10 +1,12 @@
 """The client side of IRC, sans-I/O: bytes in, events out, bytes to send.
 
 Owns registration (CAP LS 302 negotiation, SASL PLAIN or PASS, nick collisions),
-PING/PONG and lag, batches and chathistory replay, ISUPPORT, and the mapping of IRC
-lines onto `events`. It keeps no sockets and never awaits, so tests drive it with
-plain calls. Must not import asyncio, the client state, or prompt_toolkit; from the
-server it may import only `chat_server.protocol`.
+PING/PONG and lag, ISUPPORT, the mapping of IRC lines onto `events`, and the history
+conversation of IRCv3 draft/chathistory: which request to send on join and after a
+reconnect, at most one request in flight per target, the assembly of each chathistory
+batch into one event, and following a long gap page by page. It keeps no sockets and
+never awaits, so tests drive it with plain calls. Must not import asyncio, the client
+state, or prompt_toolkit; from the server it may import only `chat_server.protocol`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import base64
 import itertools
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from chat_client import events as ev
@@ -34,8 +37,14 @@ WANTED_CAPS = frozenset(
         "draft/chathistory",
     }
 )
-# "Clients ... SHOULD limit the number of messages requested" — a screenful or two.
-HISTORY_LIMIT = 100
+HISTORY_CAPS = frozenset({"chathistory", "draft/chathistory"})
+# Lines per CHATHISTORY request: a screenful or two. The server's ISUPPORT
+# CHATHISTORY=<max> lowers it ("the maximum number of messages a client can request in
+# a single command"; 0 means no maximum).
+DEFAULT_HISTORY_PAGE = 50
+# After a reconnect, catching up stops after this many lines (more would not fit in
+# the scrollback anyway).
+DEFAULT_CATCH_UP_MAX = 2000
 # RFC 1459 2.3: 512 bytes per line including CRLF; we do not know how long the server
 # will make our own "nick!user@host" prefix, so leave room for a long host.
 LINE_BUDGET = 512 - 2
@@ -57,6 +66,49 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def timestamp_ref(when: datetime) -> str:
+    """A CHATHISTORY timestamp reference: "YYYY-MM-DDThh:mm:ss.sssZ", in UTC."""
+    utc = when.astimezone(UTC)
+    return f"timestamp={utc.strftime('%Y-%m-%dT%H:%M:%S')}.{utc.microsecond // 1000:03d}Z"
+
+
+@dataclass(slots=True)
+class _Seen:
+    """The newest message seen in a buffer: where catching up after a reconnect starts."""
+
+    time: datetime
+    msgid: str | None
+
+
+@dataclass(slots=True)
+class _Request:
+    """A CHATHISTORY request waiting for its batch."""
+
+    target: str
+    purpose: ev.HistoryPurpose
+    limit: int
+    # A timestamp= bound to ask with instead if the server rejects our msgid= one.
+    fallback: str | None = None
+    # Lines fetched so far by earlier pages of the same catch-up.
+    fetched: int = 0
+
+
+@dataclass(slots=True)
+class _Batch:
+    """An open BATCH; chathistory ones collect their messages until the batch ends."""
+
+    kind: str
+    target: str
+    messages: list[ev.ChatMessage] = field(default_factory=list)
+    lines: int = 0  # lines in the batch, whether or not they became messages
+    newest_msgid: str | None = None
+    newest_time: datetime | None = None
+
+    @property
+    def history(self) -> bool:
+        return self.kind.endswith("chathistory")
+
+
 class ClientProtocol:
     """One client's view of one IRC server, across reconnects.
 
@@ -76,6 +128,8 @@ class ClientProtocol:
         account: str | None = None,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = _utc_now,
+        history_page: int = DEFAULT_HISTORY_PAGE,
+        catch_up_max: int = DEFAULT_CATCH_UP_MAX,
     ) -> None:
         self.wanted_nick = nick
         self.username = username
@@ -84,8 +138,10 @@ class ClientProtocol:
         self.account = account
         self._clock = clock
         self._now = now
-        # Room -> the server time of the last message seen there, for chathistory.
-        self._last_seen: dict[str, str] = {}
+        self.history_page = max(1, history_page)
+        self.catch_up_max = catch_up_max
+        # Folded buffer name -> the newest message seen there, kept across reconnects.
+        self._last_seen: dict[str, _Seen] = {}
         self._ping_tokens = itertools.count(1)
         self.connection_made()
 
@@ -104,7 +160,11 @@ class ClientProtocol:
         self.chantypes = "#&"
         self.prefixes = "~&@%+"
         self._names: dict[str, list[str]] = {}
-        self._batches: dict[str, str] = {}
+        self._batches: dict[str, _Batch] = {}
+        # Folded target -> the one CHATHISTORY request waiting for its batch there.
+        self._pending: dict[str, _Request] = {}
+        self.history_max = 0  # ISUPPORT CHATHISTORY; 0 = no maximum announced
+        self._ref_types = frozenset({"msgid", "timestamp"})
         self._pings: dict[str, float] = {}
         self._inbuf = b""
         self._out: list[bytes] = []
@@ -198,6 +258,95 @@ class ClientProtocol:
         self._pings[token] = self._clock()
         self._send(Message("PING", (token,)))
 
+    # ----------------------------------------------------------------- history
+
+    @property
+    def history_enabled(self) -> bool:
+        return bool(self.caps & HISTORY_CAPS)
+
+    @property
+    def history_limit(self) -> int:
+        """Lines to ask for per request: our page, within the server's maximum."""
+        if self.history_max > 0:
+            return min(self.history_page, self.history_max)
+        return self.history_page
+
+    def history_pending(self, target: str) -> bool:
+        return fold(target) in self._pending
+
+    def fetch_latest(self, target: str) -> bool:
+        """Ask for the newest page of `target` (a room just joined, a query just opened)."""
+        return self._request("LATEST", target, "*", ev.HistoryPurpose.LATEST)
+
+    def fetch_older(self, target: str, msgid: str | None, when: datetime) -> bool:
+        """Ask for the page before the oldest line shown (its msgid, else its time).
+
+        Returns False when nothing was sent: no history on this server, or a request
+        for `target` is still waiting for its answer.
+        """
+        return self._request("BEFORE", target, self._ref(msgid, when),
+                             ev.HistoryPurpose.OLDER)
+
+    def fetch_missed(self, target: str) -> bool:
+        """Ask for what was said in `target` after the newest message we saw there.
+
+        Returns False when we never saw anything there (nothing to catch up from).
+        Full pages are followed by the next page until a short one or `catch_up_max`.
+        """
+        seen = self._last_seen.get(fold(target))
+        if seen is None:
+            return False
+        ref = self._ref(seen.msgid, seen.time)
+        stamp = timestamp_ref(seen.time)
+        return self._request("AFTER", target, ref, ev.HistoryPurpose.MISSED,
+                             fallback=stamp if ref != stamp else None)
+
+    def _ref(self, msgid: str | None, when: datetime) -> str:
+        if msgid and "msgid" in self._ref_types:
+            return f"msgid={msgid}"
+        return timestamp_ref(when)
+
+    def _request(self, sub: str, target: str, ref: str, purpose: ev.HistoryPurpose, *,
+                 fallback: str | None = None, fetched: int = 0) -> bool:
+        key = fold(target)
+        if not self.history_enabled or not self.registered or key in self._pending:
+            return False
+        limit = self.history_limit
+        self._pending[key] = _Request(target, purpose, limit, fallback, fetched)
+        self._send(Message("CHATHISTORY", (sub, target, ref, str(limit))))
+        return True
+
+    def _saw(self, key: str, when: datetime, msgid: str | None) -> None:
+        seen = self._last_seen.get(key)
+        if seen is None or when >= seen.time:
+            self._last_seen[key] = _Seen(when, msgid)
+
+    def _history_done(self, batch: _Batch) -> list[ev.Event]:
+        """A chathistory batch ended: one event for it, and the next catch-up page."""
+        key = fold(batch.target)
+        request = self._pending.pop(key, None)
+        # A batch we did not ask for is the server's own replay on join.
+        purpose = request.purpose if request else ev.HistoryPurpose.LATEST
+        if purpose is not ev.HistoryPurpose.OLDER and batch.newest_time is not None:
+            self._saw(key, batch.newest_time, batch.newest_msgid)
+        if (request is not None and purpose is ev.HistoryPurpose.MISSED
+                and batch.lines >= request.limit and batch.newest_time is not None
+                and request.fetched + batch.lines < self.catch_up_max):
+            self._request("AFTER", batch.target,
+                          self._ref(batch.newest_msgid, batch.newest_time), purpose,
+                          fetched=request.fetched + batch.lines)
+        return [ev.HistoryBatch(batch.target, purpose, tuple(batch.messages))]
+
+    def _history_failed(self, key: str, reason: str, *, retry: bool = True
+                        ) -> list[ev.Event]:
+        request = self._pending.pop(key)
+        if retry and request.fallback is not None:
+            # The server did not take our msgid (it may have lost it in a restart).
+            self._request("AFTER", request.target, request.fallback, request.purpose,
+                          fetched=request.fetched)
+            return []
+        return [ev.HistoryBatch(request.target, request.purpose, (), error=reason)]
+
     def seconds_since_ping(self) -> float | None:
         """How long the oldest unanswered lag PING has waited, for timeout detection."""
         if not self._pings:
@@ -231,11 +380,34 @@ class ClientProtocol:
 
     def handle(self, msg: Message) -> list[ev.Event]:
         """Turn one parsed line into events, queueing any automatic replies."""
+        batch = self._history_batch(msg)
+        if batch is not None:
+            return self._collect(batch, msg)
         handler = _HANDLERS.get(msg.command)
         if handler is not None:
             return handler(self, msg)
         if msg.command.isdigit():
             return self._numeric(msg)
+        return []
+
+    def _history_batch(self, msg: Message) -> _Batch | None:
+        ref = msg.tags.get("batch")
+        batch = self._batches.get(ref) if ref is not None else None
+        return batch if batch is not None and batch.history else None
+
+    def _collect(self, batch: _Batch, msg: Message) -> list[ev.Event]:
+        """Keep a line of a chathistory batch until the batch ends."""
+        if msg.command not in ("PRIVMSG", "NOTICE"):
+            # Without draft/event-playback a server sends only messages; anything
+            # else replayed (a JOIN of ours, say) must not act as if it happened now.
+            return []
+        batch.lines += 1
+        when = self._time_of(msg)
+        if batch.newest_time is None or when >= batch.newest_time:
+            batch.newest_time, batch.newest_msgid = when, msg.tags.get("msgid")
+        for event in self._on_message(msg):
+            if isinstance(event, ev.ChatMessage):
+                batch.messages.append(event)
         return []
 
     # Each handler below takes one message and returns the events it produces.
@@ -314,14 +486,12 @@ class ClientProtocol:
     def _on_batch(self, msg: Message) -> list[ev.Event]:
         ref = msg.param(0)
         if ref.startswith("+"):
-            self._batches[ref[1:]] = msg.param(1)
+            self._batches[ref[1:]] = _Batch(msg.param(1), msg.param(2))
         elif ref.startswith("-"):
-            self._batches.pop(ref[1:], None)
+            batch = self._batches.pop(ref[1:], None)
+            if batch is not None and batch.history:
+                return self._history_done(batch)
         return []
-
-    def _in_history(self, msg: Message) -> bool:
-        batch = msg.tags.get("batch")
-        return batch is not None and self._batches.get(batch, "").endswith("chathistory")
 
     def _on_message(self, msg: Message) -> list[ev.Event]:
         if len(msg.params) < 2:
@@ -345,27 +515,35 @@ class ClientProtocol:
             target = bare  # "@#room" (to the room's operators) still belongs to #room
         private = not self.is_channel(target)
         buffer = (target if own else sender) if private else target
-        history = self._in_history(msg)
-        if not private and "time" in msg.tags:
-            self._last_seen[fold(target)] = msg.tags["time"]
+        history = self._history_batch(msg) is not None
+        when, msgid = self._time_of(msg), msg.tags.get("msgid")
+        if not history and "time" in msg.tags:
+            self._saw(fold(buffer), when, msgid)
         return [
             ev.ChatMessage(
-                buffer=buffer, sender=sender, text=text, kind=kind, time=self._time_of(msg),
-                own=own, history=history, private=private, msgid=msg.tags.get("msgid"),
+                buffer=buffer, sender=sender, text=text, kind=kind, time=when,
+                own=own, history=history, private=private, msgid=msgid,
             )
         ]
 
     def _on_join(self, msg: Message) -> list[ev.Event]:
         room, nick = msg.param(0), nick_of(msg.source)
         own = self.is_me(nick)
-        if own and self.caps & {"chathistory", "draft/chathistory"}:
-            since = self._last_seen.get(fold(room))
-            bound = f"timestamp={since}" if since else "*"
-            self._send(Message("CHATHISTORY", ("LATEST", room, bound, str(HISTORY_LIMIT))))
-        return [ev.Joined(room, nick, own, self._time_of(msg))]
+        when = self._time_of(msg)
+        if own:
+            # Back after a reconnect: what we missed; a first join: the latest page.
+            if not self.fetch_missed(room):
+                self.fetch_latest(room)
+            if "time" in msg.tags and fold(room) not in self._last_seen:
+                # A room that stays quiet is caught up from the moment we joined it.
+                self._saw(fold(room), when, None)
+        return [ev.Joined(room, nick, own, when)]
 
     def _on_part(self, msg: Message) -> list[ev.Event]:
         nick = nick_of(msg.source)
+        if self.is_me(nick):
+            # Joining again later starts afresh, with the latest page.
+            self._last_seen.pop(fold(msg.param(0)), None)
         return [ev.Parted(msg.param(0), nick, msg.param(1), self.is_me(nick), self._time_of(msg))]
 
     def _on_kick(self, msg: Message) -> list[ev.Event]:
@@ -395,6 +573,15 @@ class ClientProtocol:
         nick = nick_of(msg.source)
         return [ev.AwayChanged(nick, msg.param(0) or None, self.is_me(nick))]
 
+    def _on_fail(self, msg: Message) -> list[ev.Event]:
+        """IRCv3 standard replies: FAIL <command> <code> [<context>...] <description>."""
+        command, description = msg.param(0).upper(), msg.params[-1] if msg.params else ""
+        if command == "CHATHISTORY":
+            for context in msg.params[2:-1]:
+                if fold(context) in self._pending:
+                    return self._history_failed(fold(context), description)
+        return [ev.ServerText(f"{command}: {description}", error=True)]
+
     def _on_error(self, msg: Message) -> list[ev.Event]:
         return [ev.ServerText(f"Server closed the link: {msg.param(0)}", error=True)]
 
@@ -422,6 +609,10 @@ class ClientProtocol:
                     self.chantypes = value
                 elif key == "PREFIX" and ")" in value:
                     self.prefixes = value.split(")", 1)[1]
+                elif key == "CHATHISTORY" and value.isdigit():
+                    self.history_max = int(value)
+                elif key == "MSGREFTYPES" and value:
+                    self._ref_types = frozenset(value.lower().split(","))
             return []
         if code == "332":
             return [ev.TopicChanged(msg.param(1), msg.param(2), None, self._now())]
@@ -457,6 +648,10 @@ class ClientProtocol:
             return [ev.ServerText(f"SASL login failed: {msg.params[-1]}", error=True)]
         if code in ("900", "901"):
             return [ev.ServerText(msg.params[-1])]
+        if code == "421" and msg.param(1).upper() == "CHATHISTORY":
+            # The cap was offered but the command is not there: give up on history.
+            return [e for key in list(self._pending)
+                    for e in self._history_failed(key, msg.params[-1], retry=False)]
         if code in ("421", "451") and not self._cap_done and msg.param(1).upper() == "CAP":
             # A server without CAP: register the old way.
             self._cap_done = True
@@ -488,6 +683,7 @@ _HANDLERS: dict[str, Callable[[ClientProtocol, Message], list[ev.Event]]] = {
     "NICK": ClientProtocol._on_nick,
     "TOPIC": ClientProtocol._on_topic,
     "AWAY": ClientProtocol._on_away,
+    "FAIL": ClientProtocol._on_fail,
     "ERROR": ClientProtocol._on_error,
     "MODE": ClientProtocol._on_mode,
     "INVITE": ClientProtocol._on_invite,

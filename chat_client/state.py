@@ -2,13 +2,15 @@
 
 Owns the buffers (server, rooms, private conversations), their bounded scrollback,
 unread counts, mention marks, the unread marker, scroll positions, members, and the
-connection status line's facts. It applies `events` and tells listeners that
+connection status line's facts, and where history goes: merged by time, once per
+msgid, above a scrolled view without moving it. It applies `events` and tells listeners that
 something changed; the full-screen layout and the simple transcript both read it.
 Must not import prompt_toolkit, asyncio, sockets or the protocol object.
 """
 
 from __future__ import annotations
 
+import bisect
 import enum
 import re
 import zlib
@@ -64,7 +66,11 @@ CHAT = frozenset({LineKind.MESSAGE, LineKind.ACTION, LineKind.NOTICE})
 
 @dataclass(frozen=True, slots=True)
 class Line:
-    """One line of a buffer. `seq` increases by one per line added to its buffer."""
+    """One line of a buffer. `seq` increases by one per line added to its buffer.
+
+    Lines are kept in time order, so history fetched later can sit above lines that
+    arrived before it: `seq` says when a line arrived, its place says when it was said.
+    """
 
     seq: int
     time: datetime
@@ -73,6 +79,14 @@ class Line:
     text: str
     own: bool = False
     mention: bool = False
+    msgid: str | None = None
+
+
+_LINE_KINDS = {
+    ev.MessageKind.PRIVMSG: LineKind.MESSAGE,
+    ev.MessageKind.ACTION: LineKind.ACTION,
+    ev.MessageKind.NOTICE: LineKind.NOTICE,
+}
 
 
 def nick_colour_index(nick: str, palette_size: int) -> int:
@@ -95,9 +109,9 @@ class Buffer:
     next_seq: int = 0
     unread: int = 0
     mentions: int = 0
-    # Everything before this seq had been seen when the user last left the buffer.
-    last_read_seq: int = 0
-    # Where the "unread" marker line goes while the user is back in this buffer.
+    # The earliest unread line while the user is elsewhere; the marker goes above it.
+    first_unread: Line | None = None
+    # The line the "unread" marker sits above while the user is back in this buffer.
     marker_seq: int | None = None
     # Lines (of any kind) hidden below the view; 0 means the view follows new lines.
     scroll: int = 0
@@ -109,6 +123,12 @@ class Buffer:
     away: set[str] = field(default_factory=set)
     speakers: dict[str, str] = field(default_factory=dict)
     names_requested: bool = False
+    # msgids of the lines kept, so a line seen live and again in history shows once.
+    msgids: set[str] = field(default_factory=set)
+    # The server said there is nothing older than the top line: stop asking.
+    history_complete: bool = False
+    # A page of older history has been asked for and not yet arrived.
+    loading_older: bool = False
 
     def __post_init__(self) -> None:
         self.lines = deque(maxlen=max(1, self.scrollback))
@@ -132,6 +152,26 @@ class Buffer:
             if self.visible(line):
                 yield line
 
+    def lines_above_view(self) -> int:
+        """How many lines lie above the bottom line of the view."""
+        return max(len(self.lines) - 1 - self.scroll, 0)
+
+    def oldest_ref(self) -> tuple[str | None, datetime] | None:
+        """Where older history starts: the top line with a msgid, else the top line."""
+        for line in self.lines:
+            if line.msgid:
+                return line.msgid, line.time
+        return (None, self.lines[0].time) if self.lines else None
+
+    def clear(self) -> None:
+        """Forget the scrollback (and what history it held)."""
+        self.lines.clear()
+        self.msgids.clear()
+        self.scroll = self.new_below = 0
+        self.marker_seq = None
+        self.first_unread = None
+        self.history_complete = False
+
     def add_member(self, nick: str) -> None:
         self.members[fold(nick)] = nick
 
@@ -145,6 +185,10 @@ class Buffer:
         self.speakers[key] = nick
         if len(self.speakers) > SPEAKER_MEMORY:
             del self.speakers[next(iter(self.speakers))]
+
+
+def _line_time(line: Line) -> datetime:
+    return line.time
 
 
 Listener = Callable[[], None]
@@ -234,7 +278,6 @@ class ClientState:
         if not 0 <= index < len(self.buffers) or index == self.active_index:
             return
         leaving = self.active
-        leaving.last_read_seq = leaving.next_seq
         leaving.marker_seq = None
         self.active_index = index
         self._arrive(self.active)
@@ -246,7 +289,9 @@ class ClientState:
             self.switch_to(self.buffers.index(buf))
 
     def _arrive(self, buf: Buffer) -> None:
-        buf.marker_seq = buf.last_read_seq if buf.unread else None
+        first = buf.first_unread
+        buf.marker_seq = first.seq if buf.unread and first is not None else None
+        buf.first_unread = None
         buf.unread = 0
         buf.mentions = 0
 
@@ -293,33 +338,69 @@ class ClientState:
         time: datetime | None = None,
         own: bool = False,
         counts: bool = True,
+        msgid: str | None = None,
     ) -> Line:
         """Append a line, keeping unread counts, mentions and a scrolled view right."""
+        line = self._new_line(buf, kind, text, nick, time or self._now(), own, msgid)
+        self._place(buf, len(buf.lines), line, counts=counts, alerts=counts)
+        return line
+
+    def _new_line(self, buf: Buffer, kind: LineKind, text: str, nick: str, time: datetime,
+                  own: bool, msgid: str | None) -> Line:
         mention = kind in CHAT and not own and bool(nick) and self.mentions_me(text)
-        line = Line(buf.next_seq, time or self._now(), kind, nick, text, own, mention)
+        line = Line(buf.next_seq, time, kind, nick, text, own, mention, msgid)
         buf.next_seq += 1
-        buf.lines.append(line)
-        if buf.scroll:
-            # Keep the same lines in view; once the oldest lines fall off the top the
-            # view can go no further back than the oldest line left.
+        return line
+
+    def _place(self, buf: Buffer, index: int, line: Line, *, counts: bool, alerts: bool
+               ) -> int | None:
+        """Put `line` at `index`; return where it went (None: no room that far back)."""
+        if len(buf.lines) == buf.lines.maxlen:
+            if index == 0:
+                return None
+            self._evict(buf)
+            index -= 1
+        appended = index == len(buf.lines)
+        buf.lines.insert(index, line)
+        if line.msgid:
+            buf.msgids.add(line.msgid)
+        # The view keeps its bottom line: a line above it changes nothing on screen
+        # but what fills the top; a line below it is one more hidden below.
+        if buf.scroll and index > len(buf.lines) - 2 - buf.scroll:
             buf.scroll = min(buf.scroll + 1, len(buf.lines) - 1)
             if buf.visible(line):
                 buf.new_below += 1
-        alert = kind in CHAT and not own and counts and (
-            mention or (buf.kind is BufferKind.QUERY and kind is not LineKind.NOTICE)
+        news = counts and line.kind in CHAT and not line.own
+        for_me = news and (
+            line.mention
+            or (buf.kind is BufferKind.QUERY and line.kind is not LineKind.NOTICE)
         )
-        if buf is not self.active and counts and kind in CHAT and not own:
+        alert = for_me and alerts
+        if buf is not self.active and news:
             buf.unread += 1
-            if alert:
+            if for_me:
                 buf.mentions += 1
-        if nick and kind in CHAT:
-            buf.spoke(nick)
+            first = buf.first_unread
+            if first is None or (not appended and line.time < first.time):
+                buf.first_unread = line
+        if line.nick and line.kind in CHAT and appended:
+            buf.spoke(line.nick)
         for listener in self.on_line:
             listener(buf, line)
         if alert:
             for notify in self.on_alert:
                 notify()
-        return line
+        return index
+
+    def _evict(self, buf: Buffer) -> None:
+        """Drop the oldest line to make room; the view goes no further back than the top."""
+        old = buf.lines.popleft()
+        if old.msgid:
+            buf.msgids.discard(old.msgid)
+        if buf.first_unread is old:
+            buf.first_unread = buf.lines[0] if buf.lines else None
+        buf.history_complete = False
+        buf.scroll = min(buf.scroll, max(len(buf.lines) - 1, 0))
 
     def info(self, text: str, buf: Buffer | None = None, *, error: bool = False) -> None:
         """A line from the client itself (command output, errors) in a buffer."""
@@ -346,6 +427,7 @@ class ClientState:
             for buf in self.buffers:
                 buf.joined = False
                 buf.members.clear()
+                buf.loading_older = False  # a request dies with its connection
         if conn is ConnState.RECONNECTING and self.conn is not ConnState.RECONNECTING:
             lost = "Disconnected" if self.conn is ConnState.CONNECTED else "Could not connect"
             self.add_line(self.server_buffer, LineKind.ERROR, f"{lost}: {detail}")
@@ -378,25 +460,69 @@ class ClientState:
             self.add_line(self.server_buffer, LineKind.INFO,
                           "Capabilities: " + " ".join(sorted(e.caps)))
 
+    def _buffer_for(self, e: ev.ChatMessage) -> Buffer:
+        if not e.private:
+            return self.open(e.buffer, BufferKind.ROOM)
+        buf = self.find(e.buffer)
+        if buf is None and e.kind is ev.MessageKind.NOTICE:
+            # A private NOTICE (services, bots) is not a conversation to open.
+            return self.server_buffer
+        return buf or self.open(e.buffer, BufferKind.QUERY)
+
     def _on_ChatMessage(self, e: ev.ChatMessage) -> None:
         if fold(e.sender) in self.ignores and not e.own:
             return
-        if e.private:
-            buf = self.find(e.buffer)
-            if buf is None and e.kind is ev.MessageKind.NOTICE:
-                # A private NOTICE (services, bots) is not a conversation to open.
-                buf = self.server_buffer
-            elif buf is None:
-                buf = self.open(e.buffer, BufferKind.QUERY)
-        else:
-            buf = self.open(e.buffer, BufferKind.ROOM)
-        kind = {
-            ev.MessageKind.PRIVMSG: LineKind.MESSAGE,
-            ev.MessageKind.ACTION: LineKind.ACTION,
-            ev.MessageKind.NOTICE: LineKind.NOTICE,
-        }[e.kind]
-        self.add_line(buf, kind, e.text, e.sender, time=e.time, own=e.own,
-                      counts=not e.history)
+        buf = self._buffer_for(e)
+        if e.msgid and e.msgid in buf.msgids:
+            return
+        self.add_line(buf, _LINE_KINDS[e.kind], e.text, e.sender, time=e.time, own=e.own,
+                      counts=not e.history, msgid=e.msgid)
+
+    def _on_HistoryBatch(self, e: ev.HistoryBatch) -> None:
+        """Merge a page of history into its buffer by time, each msgid once.
+
+        A page fetched on join or by paging back is context, not news; what was said
+        while we were disconnected counts as unread (but rings no bell).
+        """
+        buf = self.find(e.target)
+        if buf is None and e.messages:
+            buf = self._buffer_for(e.messages[0])
+        if buf is None:
+            return
+        if e.purpose is ev.HistoryPurpose.OLDER:
+            buf.loading_older = False
+        if e.error:
+            buf.history_complete = True
+            self.add_line(buf, LineKind.ERROR, f"No history for {e.target}: {e.error}")
+            return
+        if not e.messages and e.purpose is not ev.HistoryPurpose.MISSED:
+            buf.history_complete = True
+        counts = e.purpose is ev.HistoryPurpose.MISSED
+        fresh = [m for m in e.messages
+                 if not (m.msgid and m.msgid in buf.msgids)
+                 and not (fold(m.sender) in self.ignores and not m.own)]
+        if e.purpose is ev.HistoryPurpose.OLDER:
+            # Newest first, each above the last, so a full scrollback keeps the
+            # newest of the page and stops at the first line that no longer fits.
+            hi = len(buf.lines)
+            for m in reversed(fresh):
+                index = bisect.bisect_left(buf.lines, m.time, 0, hi, key=_line_time)
+                placed = self._place(buf, index, self._line_of(buf, m), counts=False,
+                                     alerts=False)
+                if placed is None:
+                    break
+                hi = placed
+            return
+        lo = 0
+        for m in fresh:
+            index = bisect.bisect_right(buf.lines, m.time, lo, len(buf.lines), key=_line_time)
+            placed = self._place(buf, index, self._line_of(buf, m), counts=counts,
+                                 alerts=False)
+            lo = 0 if placed is None else placed + 1
+
+    def _line_of(self, buf: Buffer, m: ev.ChatMessage) -> Line:
+        return self._new_line(buf, _LINE_KINDS[m.kind], m.text, m.sender, m.time, m.own,
+                              m.msgid)
 
     def _on_Joined(self, e: ev.Joined) -> None:
         if e.own:

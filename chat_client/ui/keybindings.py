@@ -49,12 +49,15 @@ def load_navigation_bindings(state: ClientState) -> KeyBindings:
 
 
 def load_scroll_bindings(ui: ChatUI) -> KeyBindings:
-    """PageUp/PageDown by most of a screen; the view then stays put as lines arrive."""
+    """PageUp/PageDown by most of a screen; the view then stays put as lines arrive.
+
+    PageUp near the top of the scrollback also asks the server for older history.
+    """
     kb = KeyBindings()
 
     @kb.add("pageup")
     def _up(event: KeyPressEvent) -> None:
-        ui.state.scroll(ui.page_size())
+        ui.client.scroll_back(ui.page_size())
 
     @kb.add("pagedown")
     def _down(event: KeyPressEvent) -> None:

@@ -1,8 +1,9 @@
 """The full-screen layout, built from functions that read the state at render time.
 
 Owns how the state looks: the room list, the topic bar, the message pane (wrapping by
-display width, the unread marker, the "N new below" indicator), the member list, the
-status line and the input line. Draws only what fits on screen, so a room with
+display width, the unread marker, the "N new below" indicator, the note at the top
+while older history loads or once there is none), the member list, the status line
+and the input line. Draws only what fits on screen, so a room with
 10,000 lines renders as fast as one with ten. Must not import key bindings or the
 network layer; it changes nothing in the state.
 """
@@ -163,15 +164,19 @@ class MessagePane(UIControl):
             if count >= height:
                 exhausted = False
                 break
-            if not placed and marker is not None and line.seq < marker:
-                chunks.append([self._marker(width)])
-                count += 1
-                placed = True
             rows = self._rows(line, width)
             chunks.append(rows)
             count += len(rows)
+            if line.seq == marker:
+                # Drawn from the bottom up: the marker goes above the first unread line.
+                chunks.append([self._marker(width)])
+                count += 1
+                placed = True
         if not placed and exhausted and chunks:
             chunks.append([self._marker(width)])
+        if exhausted and (buf.loading_older or buf.history_complete):
+            label = " loading older lines… " if buf.loading_older else " beginning of history "
+            chunks.append([self._rule(label, width, "class:noise")])
         rows = [row for chunk in reversed(chunks) for row in chunk][-height:] if height else []
         if buf.scroll and rows:
             note = f" ↓ {buf.new_below} new below (PgDn) " if buf.new_below \
@@ -184,11 +189,14 @@ class MessagePane(UIControl):
 
         return UIContent(get_line=get_line, line_count=len(rows), show_cursor=False)
 
+    @classmethod
+    def _marker(cls, width: int) -> StyleAndTextTuples:
+        return cls._rule(" unread ", width, "class:marker")
+
     @staticmethod
-    def _marker(width: int) -> StyleAndTextTuples:
-        label = " unread "
+    def _rule(label: str, width: int, style: str) -> StyleAndTextTuples:
         side = max((width - len(label)) // 2, 0)
-        return [("class:marker", "─" * side + label + "─" * (width - side - len(label)))]
+        return [(style, "─" * side + label + "─" * max(width - side - len(label), 0))]
 
 
 def room_list(state: ClientState) -> Callable[[], StyleAndTextTuples]:

@@ -147,28 +147,6 @@ def test_long_and_multi_line_text_is_split_within_the_limit() -> None:
     assert parse_line(lines[-1]).params[1] == "second line"
 
 
-def test_chathistory_batch_is_marked_history_and_requested_on_join() -> None:
-    proto = registered("batch server-time draft/chathistory")
-    feed(proto, ":me!m@h JOIN #a")
-    assert sent(proto) == ["CHATHISTORY LATEST #a * 100"]
-    events = feed(
-        proto,
-        ":srv BATCH +x chathistory #a",
-        "@batch=x;time=2024-05-01T10:00:00.000Z :bob!b@h PRIVMSG #a :old",
-        ":srv BATCH -x",
-        "@time=2024-05-01T10:01:00.000Z :bob!b@h PRIVMSG #a :new",
-    )
-    assert [(e.text, e.history) for e in events if isinstance(e, ev.ChatMessage)] == [
-        ("old", True), ("new", False)]
-    # After a reconnect only what came after the last message seen is asked for.
-    proto.connection_made()
-    caps = "batch draft/chathistory"
-    feed(proto, f":srv CAP * LS :{caps}", f":srv CAP me ACK :{caps}", ":srv 001 me :hi")
-    proto.data_to_send()
-    feed(proto, ":me!m@h JOIN #a")
-    assert sent(proto) == ["CHATHISTORY LATEST #a timestamp=2024-05-01T10:01:00.000Z 100"]
-
-
 def test_names_are_collected_until_the_end_and_prefixes_stripped() -> None:
     proto = registered()
     feed(proto, ":srv 005 me PREFIX=(qov)~@+ :are supported")
