@@ -1,10 +1,12 @@
 """One client connection: bytes to lines, lines to the session, queued bytes to the socket.
 
 Owns the limits that protect the server from one client: line length, flood control
-(a token bucket that delays reading, then cuts off), the send-queue bound, and write
-coalescing (one socket write per connection per loop turn). Knows nothing of IRC:
-the session decides what a line means and what a goodbye looks like. Must not import
-the hub.
+(a token bucket that delays reading, then cuts off), the send-queue bound, write
+coalescing (one socket write per connection per loop turn), and on a TLS port the
+handshake, within the registration timeout. Counts bytes and deliveries in plain
+integers, per read and per flush, for the metrics to collect when scraped. Knows
+nothing of IRC: the session decides what a line means and what a goodbye looks like.
+Must not import the hub.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import ssl
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, cast
 
 from chat_server.protocol.framing import LineFramer, Overlong
+from chat_server.transport.tls import Certificates, certfp
 
 if TYPE_CHECKING:
     from chat_server.transport.server import Listener
@@ -55,6 +59,21 @@ class Session(Protocol):
         """The connection ended by itself (EOF, reset)."""
 
 
+class TransportStats:
+    """Totals since start, kept as plain integers: a lock-taking counter per delivery
+    would cost more than the delivery. Read at scrape time."""
+
+    __slots__ = ("bytes_in", "bytes_out", "deliveries", "flushes")
+
+    def __init__(self) -> None:
+        self.bytes_in = 0
+        self.bytes_out = 0
+        # Pieces of output queued (one per hub write: a line or a burst) ...
+        self.deliveries = 0
+        # ... and the socket writes they were coalesced into.
+        self.flushes = 0
+
+
 class Flusher:
     """Writes every connection's queued bytes once, at the end of the loop turn.
 
@@ -84,10 +103,12 @@ class Connection(asyncio.Protocol):
         "_abort_handle",
         "_backlog",
         "_framer",
+        "_handshake",
         "_out",
         "_paused",
         "_tokens",
         "_tokens_at",
+        "certfp",
         "close_reason",
         "closing",
         "last_read",
@@ -96,12 +117,19 @@ class Connection(asyncio.Protocol):
         "pinged_at",
         "remote",
         "remote_host",
+        "secure",
         "session",
+        "tls",
         "transport",
     )
 
-    def __init__(self, listener: Listener) -> None:
+    def __init__(self, listener: Listener, tls: Certificates | None = None) -> None:
         self.listener = listener
+        # The certificates of a TLS port: the handshake comes first, then the session.
+        self.tls = tls
+        self.secure = False
+        self.certfp = ""
+        self._handshake: asyncio.Task[None] | None = None
         limits = listener.limits
         self._framer = LineFramer(limits.max_line_bytes)
         self._out: list[bytes] | None = None
@@ -135,16 +163,81 @@ class Connection(asyncio.Protocol):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
         self.opened = self.last_read = self.listener.loop.time()
         self._tokens_at = self.opened
-        self.listener.opened(self)
+        self.listener.admit(self)
+        if self.tls is None:
+            self.listener.start_session(self)
+        else:
+            self._handshake = self.listener.loop.create_task(
+                self._start_tls(self.transport, self.tls.context)
+            )
+
+    async def _start_tls(self, raw: asyncio.Transport, context: ssl.SSLContext) -> None:
+        """Handshake, then start the session; a failure closes quietly with a reason.
+
+        The handshake spends the registration timeout: a client that stalls half-way
+        is cut off when a silent plaintext client would be.
+        """
+        loop = self.listener.loop
+        left = max(0.01, self.listener.limits.registration_timeout - (loop.time() - self.opened))
+        try:
+            # The loop's own handshake timeout is only a backstop behind this one.
+            upgraded = await asyncio.wait_for(
+                loop.start_tls(raw, self, context, server_side=True,
+                               ssl_handshake_timeout=left + 1.0),
+                left,
+            )
+        except TimeoutError:
+            self._not_secured("Registration timeout")
+            return
+        except asyncio.CancelledError:
+            self._not_secured("Server shutting down")
+            raise
+        except Exception as exc:
+            # Plaintext on the TLS port, garbage, an unknown CA, a reset: the client's
+            # doing, worth a debug line and a count, never a traceback.
+            log.debug("TLS handshake with %s failed: %s", self.remote, exc)
+            self._not_secured("TLS handshake failed")
+            return
+        finally:
+            self._handshake = None
+        if upgraded is None or self.closing:
+            self._not_secured("Connection closed")
+            return
+        self.transport = upgraded
+        self.secure = True
+        self.certfp = certfp(self.transport.get_extra_info("ssl_object"))
+        self.listener.start_session(self)
+        held, self._backlog = self._backlog, None
+        if held and not self.closing:
+            self._take(list(held))
+
+    def _not_secured(self, reason: str) -> None:
+        """The handshake did not finish: no session was started, so the transport ends it."""
+        if not self.closing:
+            self.closing = True
+            self.close_reason = reason
+        self._backlog = None
+        self.listener.closed(self)
 
     def data_received(self, data: bytes) -> None:
         self.last_read = self.listener.loop.time()
         self.pinged_at = None
+        self.listener.stats.bytes_in += len(data)
         if self.closing:
             return
         items = self._framer.feed(data)
         if not items:
             return
+        if self.session is None:
+            # Lines that arrived with the end of a TLS handshake, before the session.
+            if self._backlog is None:
+                self._backlog = deque(items)
+            else:
+                self._backlog.extend(items)
+            return
+        self._take(items)
+
+    def _take(self, items: list[bytes | Overlong]) -> None:
         if self.listener.limits.flood_rate <= 0:
             for item in items:
                 self._dispatch(item)
@@ -165,10 +258,13 @@ class Connection(asyncio.Protocol):
             self._abort_handle.cancel()
         if not self.closing:
             self.closing = True
-            self.close_reason = (
-                "Connection closed" if exc is None
-                else f"Connection error: {getattr(exc, 'strerror', None) or exc}"
-            )
+            if self._handshake is not None:
+                self.close_reason = "TLS handshake failed"
+            else:
+                self.close_reason = (
+                    "Connection closed" if exc is None
+                    else f"Connection error: {getattr(exc, 'strerror', None) or exc}"
+                )
             self._call_session("connection_lost", self.close_reason)
         self._out = None
         self._backlog = None
@@ -238,7 +334,12 @@ class Connection(asyncio.Protocol):
         transport = self.transport
         if not out or transport is None or transport.is_closing():
             return
-        transport.write(out[0] if len(out) == 1 else b"".join(out))
+        data = out[0] if len(out) == 1 else b"".join(out)
+        stats = self.listener.stats
+        stats.deliveries += len(out)
+        stats.flushes += 1
+        stats.bytes_out += len(data)
+        transport.write(data)
         if self._abort_handle is not None:
             self._finish(transport)
         elif transport.get_write_buffer_size() > self.listener.limits.sendq_bytes:

@@ -1,9 +1,10 @@
 """Listening sockets, connection admission, timeouts, and orderly shutdown.
 
-Owns the set of open connections: per-IP and total limits on admission, one periodic
-sweep for registration and ping timeouts (cheaper than a timer per connection), and
-the order of shutdown: stop listening, let the app say goodbye, wait with a bound,
-cut what is left. Knows nothing of IRC. Must not import the hub.
+Owns the set of open connections, plaintext and TLS alike under one set of limits:
+per-IP and total limits on admission, one periodic sweep for registration and ping
+timeouts (cheaper than a timer per connection), the totals the metrics read, and the
+order of shutdown: stop listening, let the app say goodbye, wait with a bound, cut
+what is left. Knows nothing of IRC. Must not import the hub.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from collections import Counter
 from collections.abc import Callable
 
 from chat_server.config import LimitsSection
-from chat_server.transport.connection import Connection, Flusher, Session
+from chat_server.transport.connection import Connection, Flusher, Session, TransportStats
+from chat_server.transport.tls import Certificates
 
 log = logging.getLogger("chat_server.server")
 
@@ -65,24 +67,46 @@ class Listener:
         self.flusher = Flusher(self.loop)
         self.connections: set[Connection] = set()
         self.per_ip: Counter[str] = Counter()
+        self.stats = TransportStats()
+        # Connections accepted since start, by "tcp" or "tls".
+        self.accepted: Counter[str] = Counter()
+        # Told of every connection as it ends, its close_reason set (the metrics).
+        self.on_closed: list[Callable[[Connection], None]] = []
         self._servers: list[asyncio.Server] = []
+        self.tls_servers: list[asyncio.Server] = []
         self._sweeper: asyncio.TimerHandle | None = None
         self._all_closed = asyncio.Event()
         self._all_closed.set()
 
-    async def listen(self, host: str, port: int) -> list[tuple[str, int]]:
+    async def listen(
+        self, host: str, port: int, tls: Certificates | None = None
+    ) -> list[tuple[str, int]]:
         """Bind and start accepting; returns the bound addresses (port 0 picks one)."""
         server = await self.loop.create_server(
-            lambda: Connection(self), host, port, reuse_address=True, backlog=BACKLOG
+            lambda: Connection(self, tls), host, port, reuse_address=True, backlog=BACKLOG
         )
+        if tls is not None:
+            self.tls_servers.append(server)
         return self._serving(server)
 
-    async def listen_socket(self, sock: socket.socket) -> list[tuple[str, int]]:
-        """Start accepting on a socket from `bind`; the listener owns it from now on."""
+    async def listen_socket(
+        self, sock: socket.socket, tls: Certificates | None = None
+    ) -> list[tuple[str, int]]:
+        """Start accepting on a socket from `bind`; the listener owns it from now on.
+
+        With `tls`, each connection handshakes first (the transport's TLS is not the
+        loop's: admission and the registration timeout must cover the handshake too).
+        """
         # The loop listens again on the socket: pass the backlog or it shrinks to 100.
-        server = await self.loop.create_server(lambda: Connection(self), sock=sock,
+        server = await self.loop.create_server(lambda: Connection(self, tls), sock=sock,
                                                backlog=BACKLOG)
+        if tls is not None:
+            self.tls_servers.append(server)
         return self._serving(server)
+
+    def serving(self) -> bool:
+        """True while every listening socket accepts (the health check's first half)."""
+        return bool(self._servers) and all(server.is_serving() for server in self._servers)
 
     def _serving(self, server: asyncio.Server) -> list[tuple[str, int]]:
         self._servers.append(server)
@@ -92,12 +116,22 @@ class Listener:
 
     # -- admission --------------------------------------------------------------
 
-    def opened(self, conn: Connection) -> None:
+    def admit(self, conn: Connection) -> None:
+        """Count a new connection; on a TLS port its session starts after the handshake."""
         self.connections.add(conn)
         self._all_closed.clear()
         self.per_ip[conn.remote_host] += 1
+        self.accepted["tcp" if conn.tls is None else "tls"] += 1
+
+    def start_session(self, conn: Connection) -> None:
+        """Give the connection its session, then apply the admission limits.
+
+        Limits are checked only now so that the session can tell the client why it is
+        refused (over TLS that needs the handshake first).
+        """
         conn.session = self.session_factory(conn)
-        log.info("connect %s (%d open)", conn.remote, len(self.connections))
+        log.info("connect %s%s (%d open)", conn.remote, " tls" if conn.secure else "",
+                 len(self.connections))
         if len(self.connections) > self.limits.max_connections:
             conn.drop("Server is full")
         elif self.per_ip[conn.remote_host] > self.limits.max_connections_per_ip:
@@ -115,6 +149,8 @@ class Listener:
             "disconnect %s nick=%s reason=%s (%d open)",
             conn.remote, label, conn.close_reason or "closed", len(self.connections),
         )
+        for watcher in self.on_closed:
+            watcher(conn)
         if not self.connections:
             self._all_closed.set()
 
