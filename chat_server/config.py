@@ -95,6 +95,11 @@ class StoreSection:
     # ... or as soon as this many rows are waiting. A kill -9 loses at most the last
     # interval; a clean stop loses nothing.
     commit_rows: int = 500
+    # Entries held in memory while writes fail (disk full, say); past it the oldest are
+    # dropped, counted in the log.
+    queue_max: int = 100000
+    # Seconds between the writer's retention passes ([history] max_age, max_per_target).
+    prune_interval: float = 60.0
 
 
 @dataclass(slots=True)
@@ -110,6 +115,9 @@ class HistorySection:
     chathistory_max: int = 1000
     # Recent entries kept in memory per room, so replay on join needs no query.
     memory_per_target: int = 100
+    # Rooms and conversations whose recent entries are kept in memory, the least
+    # recently used forgotten first: memory stays bounded however many there are.
+    memory_targets: int = 2000
 
 
 @dataclass(slots=True)
@@ -139,11 +147,14 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("limits", "shutdown_grace"): (0, 600),
     ("store", "commit_interval"): (0.001, 10),
     ("store", "commit_rows"): (1, 1 << 20),
+    ("store", "queue_max"): (1, 1 << 30),
+    ("store", "prune_interval"): (0.01, 86400),
     ("history", "max_age"): (0, 1 << 20),
     ("history", "max_per_target"): (0, 1 << 40),
     ("history", "replay_on_join"): (0, 1000),
     ("history", "chathistory_max"): (1, 100000),
     ("history", "memory_per_target"): (0, 100000),
+    ("history", "memory_targets"): (0, 1 << 24),
 }
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # Values written into IRC lines as they are: a space or a ':' would change the line.

@@ -1,0 +1,385 @@
+"""What every history store is: the hub's History, plus a lifecycle, health and admin.
+
+Owns the meaning of every CHATHISTORY query, once, for all backends: `answer` turns a
+Query into range scans over one target's entries ordered by (time_ms, seq), and a
+backend only supplies those scans (`Scans`). So the memory and SQLite backends cannot
+disagree about bounds, directions or limits. Also owns the bounded in-memory recent
+lines per target (`RecentCache`) that replay on join reads without a query.
+Must not import the session or transport layers; the hub's history seam is the contract.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import time
+from abc import ABC, abstractmethod
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Protocol
+
+from chat_server.config import HistorySection, StoreSection
+from chat_server.hub.history import (
+    MESSAGE_KINDS,
+    Answer,
+    Entry,
+    Query,
+    Ref,
+    RefKind,
+    Sub,
+    TargetActivity,
+    dm_parties,
+)
+from chat_server.protocol.names import fold
+
+DB_NAME = "roomchat.db"
+
+# A position in one target's history: (time in integer milliseconds, seq). seq is a
+# positive integer given in record order, so equal timestamps still order stably.
+Key = tuple[int, int]
+# Bigger than any real seq or millisecond time, and still a 64-bit SQLite integer.
+MAX_SEQ = 1 << 62
+LOWEST: Key = (-MAX_SEQ, 0)
+HIGHEST: Key = (MAX_SEQ, 0)
+
+
+class StoreError(Exception):
+    """The store cannot be used; the message names the path and the problem, in one line."""
+
+
+def to_ms(seconds: float) -> int:
+    """Times are kept as integer milliseconds: the precision of IRCv3 server-time."""
+    return round(seconds * 1000)
+
+
+def normalised(entry: Entry) -> Entry:
+    """The entry with its time at millisecond precision, as every backend returns it."""
+    exact = to_ms(entry.time) / 1000
+    return entry if exact == entry.time else dataclasses.replace(entry, time=exact)
+
+
+def data_dir(store: StoreSection, environ: Mapping[str, str] | None = None) -> Path:
+    """[store] data_dir, else $XDG_DATA_HOME/roomchat, else ~/.local/share/roomchat."""
+    env = os.environ if environ is None else environ
+    if store.data_dir:
+        return Path(store.data_dir).expanduser()
+    base = env.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base, "roomchat")
+
+
+class Scans(Protocol):
+    """The three reads a backend offers; `answer` builds every query from them."""
+
+    def resolve(self, target: str, msgid: str) -> Key | None:
+        """The key of the message with that msgid in that target, or None."""
+
+    def scan(self, target: str, after: Key, before: Key, newest_first: bool, limit: int,
+             kinds: frozenset[str]) -> list[Entry]:
+        """Up to `limit` entries of those kinds with after < key < before, in scan order."""
+
+    def latest(self, target: str, after_ms: int, before_ms: int,
+               kinds: frozenset[str]) -> int | None:
+        """The time of the newest entry of those kinds with after_ms < time < before_ms."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Point:
+    """A resolved reference, as the bounds it gives on each side."""
+
+    lower: Key  # exclusive lower bound: entries after the reference
+    upper: Key  # exclusive upper bound: entries before the reference
+    order: Key  # where the reference itself sits, to tell BETWEEN's direction
+
+
+def _point(scans: Scans, target: str, ref: Ref) -> _Point | None:
+    if ref.kind is RefKind.MSGID:
+        key = scans.resolve(target, ref.msgid)
+        return None if key is None else _Point(key, key, key)
+    if ref.kind is RefKind.TIMESTAMP:
+        ms = to_ms(ref.time)
+        # Strictly after a time: past every seq at that millisecond; before: below seq 1.
+        return _Point((ms, MAX_SEQ), (ms, 0), (ms, 0))
+    return None
+
+
+def answer(query: Query, scans: Scans, max_limit: int) -> Answer:
+    """The answer to `query` (IRCv3 draft/chathistory), entries always oldest first.
+
+    References are exclusive except AROUND's; an unknown msgid (in that target) or a
+    "*" where a point is needed gives an empty answer. The hub caps `limit`; it is
+    guarded again with `max_limit`.
+    """
+    limit = min(query.limit, max_limit)
+    if limit <= 0 or not query.kinds:
+        return []
+    if query.sub is Sub.TARGETS:
+        return _targets(query, scans, limit)
+    target, kinds = query.target, query.kinds
+    if query.sub is Sub.LATEST and query.start.kind is RefKind.NONE:
+        return scans.scan(target, LOWEST, HIGHEST, True, limit, kinds)[::-1]
+    start = _point(scans, target, query.start)
+    if start is None:
+        return []
+    if query.sub is Sub.LATEST:
+        return scans.scan(target, start.lower, HIGHEST, True, limit, kinds)[::-1]
+    if query.sub is Sub.BEFORE:
+        return scans.scan(target, LOWEST, start.upper, True, limit, kinds)[::-1]
+    if query.sub is Sub.AFTER:
+        return scans.scan(target, start.lower, HIGHEST, False, limit, kinds)
+    if query.sub is Sub.AROUND:
+        return _around(query, scans, limit)
+    end = _point(scans, target, query.end) if query.end is not None else None
+    if end is None:
+        return []
+    if start.order <= end.order:
+        return scans.scan(target, start.lower, end.upper, False, limit, kinds)
+    return scans.scan(target, end.lower, start.upper, True, limit, kinds)[::-1]
+
+
+def _around(query: Query, scans: Scans, limit: int) -> list[Entry]:
+    """Half before (the referenced message included), half after; a short side's room
+    goes to the other, so up to `limit` entries come back whenever that many exist."""
+    ref = query.start
+    if ref.kind is RefKind.MSGID:
+        key = scans.resolve(query.target, ref.msgid)
+        if key is None:
+            return []
+        upper, lower = (key[0], key[1] + 1), key
+    else:
+        # At a time: what is before it on one side, what is at or after it on the other.
+        upper = lower = (to_ms(ref.time), 0)
+    before = scans.scan(query.target, LOWEST, upper, True, limit, query.kinds)
+    after = scans.scan(query.target, lower, HIGHEST, False, limit, query.kinds)
+    b = min(len(before), limit - limit // 2)
+    a = min(len(after), limit - b)
+    b = min(len(before), limit - a)
+    return before[:b][::-1] + after[:a]
+
+
+def _targets(query: Query, scans: Scans, limit: int) -> list[TargetActivity]:
+    """Targets with entries strictly between two times, by the time of the latest one.
+
+    As BETWEEN: counted from `start`'s side, so start later than end picks the most
+    recently active; always returned oldest first (ties by key).
+    """
+    end = query.end
+    if (query.start.kind is not RefKind.TIMESTAMP or end is None
+            or end.kind is not RefKind.TIMESTAMP):
+        return []
+    a, b = to_ms(query.start.time), to_ms(end.time)
+    low, high = min(a, b), max(a, b)
+    found = []
+    for target in dict.fromkeys(query.targets):
+        ms = scans.latest(target, low, high, query.kinds)
+        if ms is not None:
+            found.append((ms, target))
+    found.sort()
+    chosen = found[:limit] if a <= b else found[-limit:]
+    return [TargetActivity(target, ms / 1000) for ms, target in chosen]
+
+
+def purge_matcher(target: str | None, nick: str | None,
+                  before: float | None) -> Callable[[Entry], bool]:
+    """Which entries a purge removes: every criterion given must hold (at least one is).
+
+    `nick` (folded) matches what that person said and both sides of their private
+    conversations.
+    """
+    if target is None and nick is None and before is None:
+        raise ValueError("purge needs a target, a nick or a time")
+    cutoff = None if before is None else to_ms(before)
+
+    def gone(entry: Entry) -> bool:
+        if target is not None and entry.target != target:
+            return False
+        if nick is not None:
+            parties = dm_parties(entry.target)
+            if fold(entry.nick) != nick and (parties is None or nick not in parties):
+                return False
+        return cutoff is None or to_ms(entry.time) < cutoff
+
+    return gone
+
+
+class RecentCache:
+    """The last lines of the most recently used targets, for replay without a query.
+
+    Bounded twice: `per_target` entries each (all kinds) and `max_targets` targets,
+    the least recently used dropped first. Touched only on the event loop.
+    """
+
+    def __init__(self, per_target: int, max_targets: int) -> None:
+        self.per_target = per_target
+        self.max_targets = max_targets
+        self._lines: OrderedDict[str, deque[Entry]] = OrderedDict()
+
+    def _deque(self, target: str) -> deque[Entry]:
+        lines = self._lines.get(target)
+        if lines is None:
+            lines = self._lines[target] = deque(maxlen=self.per_target)
+            while len(self._lines) > self.max_targets:
+                self._lines.popitem(last=False)
+        else:
+            self._lines.move_to_end(target)
+        return lines
+
+    def add(self, entry: Entry) -> None:
+        if self.per_target and self.max_targets:
+            self._deque(entry.target).append(entry)
+
+    def fill(self, target: str, entries: Iterable[Entry]) -> None:
+        """Warm one target with entries older than any it holds, oldest first."""
+        if self.per_target and self.max_targets:
+            lines = self._deque(target)
+            older = list(entries)[-self.per_target:]
+            lines.extendleft(reversed(older[: max(0, self.per_target - len(lines))]))
+
+    def get(self, target: str, limit: int, kinds: frozenset[str]) -> list[Entry]:
+        lines = self._lines.get(target)
+        if lines is None or limit <= 0:
+            return []
+        self._lines.move_to_end(target)
+        picked: list[Entry] = []
+        for entry in reversed(lines):
+            if entry.kind in kinds:
+                picked.append(entry)
+                if len(picked) == limit:
+                    break
+        return picked[::-1]
+
+    def forget(self, keep: Callable[[Entry], bool]) -> None:
+        """Drop the entries that retention or a purge removed from the store."""
+        for target, lines in list(self._lines.items()):
+            kept = [entry for entry in lines if keep(entry)]
+            if len(kept) != len(lines):
+                lines.clear()
+                lines.extend(kept)
+            if not lines:
+                del self._lines[target]
+
+
+class Store(ABC):
+    """The hub's History with a lifecycle: open (may raise StoreError), start(loop),
+    close (commits everything queued). Health for logs and checks; admin reads and
+    deletes (export, purge, prune) block, so they are for the CLI, tests and threads,
+    never for the event loop."""
+
+    path: Path | None = None
+
+    def __init__(self, store: StoreSection, history: HistorySection) -> None:
+        self.settings = store
+        self.history = history
+        per_target = history.memory_per_target
+        if history.max_per_target:
+            per_target = min(per_target, history.max_per_target)
+        self.recent_lines = RecentCache(per_target, history.memory_targets)
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    # -- lifecycle --------------------------------------------------------------
+
+    @abstractmethod
+    def open(self) -> None:
+        """Make the store usable (create, check, migrate, warm); StoreError if it cannot."""
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Learn the loop that `query` callbacks run on; start background work."""
+        self.loop = loop
+
+    @abstractmethod
+    def close(self) -> None:
+        """Write everything recorded so far, then stop; blocks, so not on the loop."""
+
+    # -- health -----------------------------------------------------------------
+
+    @property
+    def healthy(self) -> bool:
+        """False while writes fail (the entries stay queued, within a bound)."""
+        return not self.last_error
+
+    @property
+    def last_error(self) -> str:
+        """Why the last write failed, while it is still failing; '' when all is well."""
+        return ""
+
+    @property
+    def queue_depth(self) -> int:
+        """Entries recorded but not yet written."""
+        return 0
+
+    # -- the hub's History ------------------------------------------------------
+
+    @abstractmethod
+    def record(self, entry: Entry) -> None: ...
+
+    def recent(self, target: str, limit: int, kinds: frozenset[str] = MESSAGE_KINDS,
+               ) -> list[Entry]:
+        return self.recent_lines.get(target, limit, kinds)
+
+    @abstractmethod
+    def query(self, query: Query, done: Callable[[Answer], None]) -> None: ...
+
+    # -- admin ------------------------------------------------------------------
+
+    @abstractmethod
+    def export(self, target: str) -> Iterator[Entry]:
+        """Every entry of `target` (all kinds), oldest first."""
+
+    @abstractmethod
+    def purge(self, *, target: str | None = None, nick: str | None = None,
+              before: float | None = None) -> int:
+        """Delete a target's entries, or what a folded nick said and its private
+        conversations, or everything older than `before` (seconds); how many went."""
+
+    @abstractmethod
+    def prune(self, now: float) -> int:
+        """Apply [history] max_age and max_per_target now; how many entries went."""
+
+
+class NullStore(Store):
+    """[store] backend = "none": keeps nothing, answers every query with nothing."""
+
+    def open(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+    def record(self, entry: Entry) -> None:
+        return None
+
+    def recent(self, target: str, limit: int, kinds: frozenset[str] = MESSAGE_KINDS,
+               ) -> list[Entry]:
+        return []
+
+    def query(self, query: Query, done: Callable[[Answer], None]) -> None:
+        (self.loop or asyncio.get_running_loop()).call_soon(done, [])
+
+    def export(self, target: str) -> Iterator[Entry]:
+        return iter(())
+
+    def purge(self, *, target: str | None = None, nick: str | None = None,
+              before: float | None = None) -> int:
+        return 0
+
+    def prune(self, now: float) -> int:
+        return 0
+
+
+# Kinds whose last parameter is their text; the others carry it elsewhere or not at all.
+_TEXT_LAST = frozenset({"PRIVMSG", "NOTICE", "TOPIC", "PART", "KICK"})
+
+
+def export_record(entry: Entry) -> dict[str, str]:
+    """One exported line: msgid, time (ISO 8601 UTC, milliseconds), nick, kind, text."""
+    ms = to_ms(entry.time)
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000))
+    if entry.kind in _TEXT_LAST:
+        text = entry.params[-1] if len(entry.params) > 1 else ""
+    elif entry.kind in ("QUIT", "NICK"):
+        text = entry.params[0] if entry.params else ""
+    else:  # JOIN has none; a MODE's text is its changes
+        text = " ".join(entry.params[1:])
+    return {"msgid": entry.msgid, "time": f"{stamp}.{ms % 1000:03d}Z", "nick": entry.nick,
+            "kind": entry.kind, "text": text}

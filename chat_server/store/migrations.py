@@ -1,0 +1,26 @@
+"""The SQLite schema, as the forward steps that build it: MIGRATIONS[n] takes a database
+from user_version n to n + 1. Append a step for a change; never edit a released one.
+Must not import anything of roomchat: it is data.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: entries in record order (seq), read by target in (time_ms, seq) order; `nick`
+    # is the sender's folded nick, for purging what one person said.
+    """
+    CREATE TABLE entries (
+        seq     INTEGER PRIMARY KEY,
+        target  TEXT NOT NULL,
+        time_ms INTEGER NOT NULL,
+        msgid   TEXT NOT NULL,
+        kind    TEXT NOT NULL,
+        source  TEXT NOT NULL,
+        nick    TEXT NOT NULL,
+        params  TEXT NOT NULL
+    );
+    CREATE INDEX entries_by_target ON entries (target, time_ms, seq);
+    CREATE INDEX entries_by_msgid ON entries (msgid);
+    CREATE INDEX entries_by_time ON entries (time_ms);
+    """,
+]
