@@ -24,6 +24,7 @@ from chat_server.hub.events import (
     TopicChanged,
 )
 from chat_server.hub.model import Ban, Room, User, prefix_chars
+from chat_server.hub.playback import Refused, parse_request
 from chat_server.protocol import names
 from chat_server.protocol import numerics as N
 from chat_server.protocol.message import MAX_REST_BYTES, Message, split_text
@@ -39,6 +40,8 @@ CAPABILITIES = (
     "away-notify",
     "batch",
     "cap-notify",
+    "draft/chathistory",
+    "draft/event-playback",
     "echo-message",
     "message-tags",
     "multi-prefix",
@@ -240,10 +243,13 @@ def _join(hub: Hub, user: User, name: str, key: str) -> None:
             user.invites.pop(folded, None)
     room.members[user] = status
     user.rooms[folded] = room
-    hub.bus.publish(room, Joined(user.source, room.name, now))
+    event = Joined(user.source, room.name, hub.stamp(), hub.new_msgid())
+    hub.record_room(room, event.msgid, event.time, "JOIN", user.source.prefix, (room.name,))
+    hub.bus.publish(room, event)
     if room.topic:
         _send_topic(hub, user, room)
     _send_names(hub, user, room)
+    hub.replay_on_join(user, room)
 
 
 def _banned(room: Room, user: User) -> bool:
@@ -252,7 +258,10 @@ def _banned(room: Room, user: User) -> bool:
 
 
 def _part(hub: Hub, user: User, room: Room, reason: str) -> None:
-    hub.bus.publish(room, Parted(user.source, room.name, reason, hub.clock()))
+    event = Parted(user.source, room.name, reason, hub.stamp(), hub.new_msgid())
+    params = (room.name, reason) if reason else (room.name,)
+    hub.record_room(room, event.msgid, event.time, "PART", user.source.prefix, params)
+    hub.bus.publish(room, event)
     hub.remove_member(room, user)
 
 
@@ -303,8 +312,11 @@ def topic(hub: Hub, user: User, msg: Message) -> None:
     user.last_active = hub.clock()
     room.topic = strip_controls(msg.params[1], keep_formatting=True)[: names.TOPICLEN]
     room.topic_setter = user.source.prefix
-    room.topic_time = hub.clock()
-    hub.bus.publish(room, TopicChanged(user.source, room.name, room.topic, room.topic_time))
+    room.topic_time = hub.stamp()
+    event = TopicChanged(user.source, room.name, room.topic, room.topic_time, hub.new_msgid())
+    hub.record_room(room, event.msgid, event.time, "TOPIC", user.source.prefix,
+                    (room.name, room.topic))
+    hub.bus.publish(room, event)
 
 
 def _names_entries(room: Room, viewer: User) -> list[str]:
@@ -375,7 +387,10 @@ def kick(hub: Hub, user: User, msg: Message) -> None:
             hub.reply(user, N.ERR_USERNOTINCHANNEL, nick, room.name,
                       "They aren't on that channel")
             continue
-        hub.bus.publish(room, Kicked(user.source, room.name, target.nick, reason, hub.clock()))
+        event = Kicked(user.source, room.name, target.nick, reason, hub.stamp(), hub.new_msgid())
+        hub.record_room(room, event.msgid, event.time, "KICK", user.source.prefix,
+                        (room.name, target.nick, reason))
+        hub.bus.publish(room, event)
         hub.remove_member(room, target)
 
 
@@ -691,7 +706,11 @@ def _room_mode(hub: Hub, user: User, msg: Message) -> None:
             if applied:
                 out_args.append(applied)
     if changes:
-        event = ModeChanged(user.source, room.name, _compact(changes), tuple(out_args), hub.clock())
+        modes = _compact(changes)
+        event = ModeChanged(user.source, room.name, modes, tuple(out_args), hub.stamp(),
+                            hub.new_msgid())
+        hub.record_room(room, event.msgid, event.time, "MODE", user.source.prefix,
+                        (room.name, modes, *out_args))
         hub.bus.publish(room, event)
 
 
@@ -753,6 +772,22 @@ def _apply_param_mode(
         return None
     room.bans.remove(existing)
     return existing.mask
+
+
+# -- history -----------------------------------------------------------------------
+
+
+@command("CHATHISTORY",
+         usage="CHATHISTORY LATEST|BEFORE|AFTER|AROUND|BETWEEN|TARGETS ...",
+         help="Ask for kept messages of a room you are in or a private conversation.")
+def chathistory(hub: Hub, user: User, msg: Message) -> None:
+    # Every malformed request gets FAIL CHATHISTORY (the spec's standard replies), so
+    # the table's parameter count check is not used here.
+    try:
+        request = parse_request(msg.params, hub.settings.history.chathistory_max)
+        hub.ask_history(user, request)
+    except Refused as refused:
+        hub.history_failed(user, refused)
 
 
 @command("MOTD", usage="MOTD", help="Show the message of the day.")

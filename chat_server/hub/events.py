@@ -9,6 +9,7 @@ or store layers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum, auto
 
 from chat_server.protocol.message import Message
 
@@ -45,6 +46,7 @@ class Joined:
     source: Source
     room: str
     time: float
+    msgid: str = ""  # room events are kept in history too, under this id
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,7 @@ class Parted:
     room: str
     reason: str
     time: float
+    msgid: str = ""  # room events are kept in history too, under this id
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,7 @@ class Quit:
     source: Source
     reason: str
     time: float
+    msgid: str = ""  # room events are kept in history too, under this id
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +71,7 @@ class NickChanged:
     source: Source  # the old identity
     new_nick: str
     time: float
+    msgid: str = ""  # room events are kept in history too, under this id
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +80,7 @@ class TopicChanged:
     room: str
     topic: str
     time: float
+    msgid: str = ""  # room events are kept in history too, under this id
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +90,7 @@ class Kicked:
     nick: str
     reason: str
     time: float
+    msgid: str = ""  # room events are kept in history too, under this id
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +102,7 @@ class ModeChanged:
     modes: str  # e.g. "+o-v"
     args: tuple[str, ...]
     time: float
+    msgid: str = ""  # room events are kept in history too, under this id
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +120,42 @@ class Invited:
     nick: str
     room: str
     time: float
+
+
+class PlaybackKind(Enum):
+    """Why kept lines are being sent, which decides how they are framed."""
+
+    CHATHISTORY = auto()  # the answer to a CHATHISTORY request (plain /history included)
+    JOIN = auto()  # replay on join, for a client that cannot ask itself
+
+
+@dataclass(frozen=True, slots=True)
+class Playback:
+    """Kept lines sent to one user, oldest first, each with its own time and msgid.
+
+    `target` is the conversation as the user names it: the room, or the other party's
+    nick for a private conversation.
+    """
+
+    kind: PlaybackKind
+    target: str
+    events: tuple[Event, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TargetsPlayback:
+    """A CHATHISTORY TARGETS answer: conversations and the time of their latest message."""
+
+    rows: tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryFailed:
+    """A CHATHISTORY request refused (FAIL CHATHISTORY code context... :description)."""
+
+    code: str
+    context: tuple[str, ...]
+    description: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,5 +182,6 @@ class Closing:
 
 Event = (
     Chat | Joined | Parted | Quit | NickChanged | TopicChanged | Kicked | ModeChanged
-    | AwayChanged | Invited | Reply | ServerMessage | Closing
+    | AwayChanged | Invited | Playback | TargetsPlayback | HistoryFailed | Reply
+    | ServerMessage | Closing
 )

@@ -15,20 +15,38 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from chat_server.config import LimitsSection
+from chat_server.config import HistorySection, LimitsSection
 from chat_server.hub.bus import Bus, LocalBus
 from chat_server.hub.commands import COMMANDS, VERSION
 from chat_server.hub.events import (
     Chat,
     Closing,
     Event,
+    HistoryFailed,
     NickChanged,
+    Playback,
+    PlaybackKind,
     Quit,
     Reply,
     ServerMessage,
+    TargetsPlayback,
 )
-from chat_server.hub.history import Entry, History, NullHistory, dm_key, room_key
+from chat_server.hub.history import (
+    ALL_KINDS,
+    MESSAGE_KINDS,
+    Answer,
+    Entry,
+    History,
+    NullHistory,
+    Query,
+    Sub,
+    TargetActivity,
+    dm_key,
+    dm_parties,
+    room_key,
+)
 from chat_server.hub.model import Peer, Room, User
+from chat_server.hub.playback import MSGREFTYPES, Refused, Request, entry_events
 from chat_server.protocol import names
 from chat_server.protocol import numerics as N
 from chat_server.protocol.message import Message
@@ -43,6 +61,7 @@ class HubSettings:
     password: str = ""
     motd: list[str] = field(default_factory=list)
     limits: LimitsSection = field(default_factory=LimitsSection)
+    history: HistorySection = field(default_factory=HistorySection)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +144,11 @@ class Hub:
     def new_msgid(self) -> str:
         return f"{self._msgid_prefix}{next(self._msgid_counter):x}"
 
+    def stamp(self) -> float:
+        """Now, at the millisecond precision history keeps: a live line's time tag and
+        the same line played back from history then read the same."""
+        return round(self.clock() * 1000) / 1000
+
     # -- lookups ----------------------------------------------------------------
 
     def find_user(self, nick: str) -> User | None:
@@ -158,7 +182,8 @@ class Hub:
             return
         self.connections.discard(user)
         if user.registered:
-            event = Quit(user.source, reason, self.clock())
+            event = Quit(user.source, reason, self.stamp(), self.new_msgid())
+            self.record_rooms(user, event.msgid, event.time, "QUIT", (reason,))
             self.fanout(self.neighbours(user), event)
             for room in list(user.rooms.values()):
                 self.remove_member(room, user)
@@ -185,7 +210,8 @@ class Hub:
 
     def change_nick(self, user: User, nick: str) -> None:
         """Rename a registered user and tell everyone who can see them, once each."""
-        event = NickChanged(user.source, nick, self.clock())
+        event = NickChanged(user.source, nick, self.stamp(), self.new_msgid())
+        self.record_rooms(user, event.msgid, event.time, "NICK", (nick,))
         self.fanout(self.neighbours(user) | {user}, event)
         self.remember(user)
         del self.users[user.folded]
@@ -194,13 +220,27 @@ class Hub:
 
     def record_chat(self, user: User, command: str, target: str, text: str, to_room: bool) -> Chat:
         event = Chat(
-            user.source, command, target, text, self.new_msgid(), self.clock(), to_room
+            user.source, command, target, text, self.new_msgid(), self.stamp(), to_room
         )
+        if text.startswith("\x01") and not text.startswith("\x01ACTION"):
+            return event  # a CTCP query replayed later would make clients answer it again
         key = room_key(names.fold(target)) if to_room else dm_key(user.folded, names.fold(target))
         self.history.record(
             Entry(key, event.msgid, event.time, command, user.source.prefix, (target, text))
         )
         return event
+
+    def record_room(self, room: Room, msgid: str, when: float, kind: str, source: str,
+                    params: tuple[str, ...]) -> None:
+        """Keep a room event (JOIN, PART, KICK, TOPIC, MODE) for event playback."""
+        self.history.record(Entry(room_key(room.folded), msgid, when, kind, source, params))
+
+    def record_rooms(self, user: User, msgid: str, when: float, kind: str,
+                     params: tuple[str, ...]) -> None:
+        """Keep a QUIT or NICK once in every room `user` is in, under one msgid."""
+        source = user.source.prefix
+        for room in user.rooms.values():
+            self.history.record(Entry(room_key(room.folded), msgid, when, kind, source, params))
 
     # -- registration -----------------------------------------------------------
 
@@ -243,11 +283,13 @@ class Hub:
             f"CHANLIMIT={names.CHANTYPES}:{lim.max_rooms_per_user}",
             "CHANMODES=b,k,l,imnt",
             f"CHANNELLEN={names.CHANNELLEN}",
+            f"CHATHISTORY={self.settings.history.chathistory_max}",
             f"CHANTYPES={names.CHANTYPES}",
             f"KICKLEN={names.KICKLEN}",
             f"MAXLIST=b:{lim.max_bans}",
             f"MAXTARGETS={t}",
             "MODES=4",
+            f"MSGREFTYPES={','.join(MSGREFTYPES)}",
             f"NETWORK={self.settings.network}",
             f"NICKLEN={names.NICKLEN}",
             "PREFIX=(ov)@+",
@@ -287,6 +329,81 @@ class Hub:
         for line in motd:
             self.reply(user, N.RPL_MOTD, f"- {line}")
         self.reply(user, N.RPL_ENDOFMOTD, "End of /MOTD command.")
+
+    # -- history ----------------------------------------------------------------
+
+    def replay_on_join(self, user: User, room: Room) -> None:
+        """The room's last messages, from memory, for a client that cannot ask for them."""
+        count = self.settings.history.replay_on_join
+        if count <= 0 or "draft/chathistory" in user.caps:
+            return
+        entries = self.history.recent(room_key(room.folded), count, MESSAGE_KINDS)
+        if entries:
+            self.send(user, Playback(PlaybackKind.JOIN, room.name, entry_events(entries)))
+
+    def history_failed(self, user: User, refused: Refused) -> None:
+        self.send(user, HistoryFailed(refused.code, refused.context, refused.description))
+
+    def ask_history(self, user: User, request: Request) -> None:
+        """Check that `user` may read the target, ask the store, answer when it replies.
+
+        A room is readable by its members, a private conversation by its two parties
+        (whether or not the other one is online). The answer comes later, on the loop;
+        it is dropped if the user has gone by then.
+        """
+        kinds = ALL_KINDS if "draft/event-playback" in user.caps else MESSAGE_KINDS
+        if request.sub is Sub.TARGETS:
+            self._ask_targets(user, request, kinds)
+            return
+        target = request.target
+        sub = request.sub.value
+        if target[:1] in names.CHANTYPES:
+            room = self.find_room(target)
+            if room is None or user not in room.members:
+                raise Refused("INVALID_TARGET", (sub, target), "Messages could not be retrieved")
+            key, shown = room_key(room.folded), room.name
+        elif names.is_valid_nick(target):
+            other = self.find_user(target)
+            key = dm_key(user.folded, names.fold(target))
+            shown = other.nick if other is not None else target
+        else:
+            raise Refused("INVALID_TARGET", (sub, target), "Messages could not be retrieved")
+        query = Query(request.sub, key, request.start, request.limit, kinds, request.end)
+
+        def done(answer: Answer) -> None:
+            if user not in self.connections:
+                return  # gone while the store looked
+            entries = [e for e in answer if isinstance(e, Entry)]
+            self.send(user, Playback(PlaybackKind.CHATHISTORY, shown, entry_events(entries)))
+
+        self.history.query(query, done)
+
+    def _ask_targets(self, user: User, request: Request, kinds: frozenset[str]) -> None:
+        # Rooms the user is in, and a private conversation with anyone online; a partner
+        # who is offline is not known to the hub, only to the store.
+        keys = [room_key(folded) for folded in user.rooms]
+        keys += [dm_key(user.folded, folded) for folded in self.users]
+        query = Query(Sub.TARGETS, "", request.start, request.limit, kinds, request.end,
+                      tuple(keys))
+
+        def done(answer: Answer) -> None:
+            if user not in self.connections:
+                return
+            rows = [(self._conversation_name(user, row.target), row.time)
+                    for row in answer if isinstance(row, TargetActivity)]
+            self.send(user, TargetsPlayback(tuple(rows)))
+
+        self.history.query(query, done)
+
+    def _conversation_name(self, user: User, key: str) -> str:
+        """How `user` names a kept conversation: the room, or the other party's nick."""
+        parties = dm_parties(key)
+        if parties is None:
+            room = self.rooms.get(key)
+            return room.name if room is not None else key
+        other = parties[1] if parties[0] == user.folded else parties[0]
+        found = self.users.get(other)
+        return found.nick if found is not None else other
 
     # -- commands ---------------------------------------------------------------
 

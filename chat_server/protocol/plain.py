@@ -86,9 +86,15 @@ def is_ctcp(text: str) -> bool:
 # -- lines --------------------------------------------------------------------------
 
 
-def clock(when: float) -> str:
-    """HH:MM:SS in the server's time zone (the TZ environment variable sets it)."""
-    return time.strftime("%H:%M:%S", time.localtime(when))
+def clock(when: float, dated: bool = False) -> str:
+    """HH:MM:SS in the server's time zone (the TZ environment variable sets it), after
+    YYYY-MM-DD when `dated`."""
+    return time.strftime("%Y-%m-%d %H:%M:%S" if dated else "%H:%M:%S", time.localtime(when))
+
+
+def day(when: float) -> str:
+    """The date in the server's time zone, to tell whether a kept line is from today."""
+    return time.strftime("%Y-%m-%d", time.localtime(when))
 
 
 def line(body: str) -> bytes:
@@ -96,9 +102,10 @@ def line(body: str) -> bytes:
     return (visible(body) + "\r\n").encode("utf-8", "replace")
 
 
-def stamped(when: float, body: str, timestamps: bool = True) -> bytes:
-    """A line of the conversation: `[HH:MM:SS] body`, or just `body` with /time off."""
-    return line(f"[{clock(when)}] {body}" if timestamps else body)
+def stamped(when: float, body: str, timestamps: bool = True, dated: bool = False) -> bytes:
+    """A line of the conversation: `[HH:MM:SS] body`, or just `body` with /time off;
+    `[YYYY-MM-DD HH:MM:SS] body` when `dated`."""
+    return line(f"[{clock(when, dated)}] {body}" if timestamps else body)
 
 
 def error(text: str) -> bytes:

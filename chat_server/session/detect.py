@@ -17,7 +17,8 @@ from chat_server.hub.commands import COMMANDS
 from chat_server.hub.events import Closing, Event
 from chat_server.hub.hub import Hub
 from chat_server.protocol.message import Message
-from chat_server.session.irc import IrcSession, Link
+from chat_server.session.base import Link
+from chat_server.session.irc import IrcSession
 from chat_server.session.plain import PlainSession
 
 # "A person who types nothing sees the plain-mode greeting within a second of

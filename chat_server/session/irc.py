@@ -7,26 +7,31 @@ and the protocol package; knows nothing of sockets (it writes through `Link`).
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any
 
 from chat_server.hub.events import (
     AwayChanged,
     Chat,
     Closing,
     Event,
+    HistoryFailed,
     Invited,
     Joined,
     Kicked,
     ModeChanged,
     NickChanged,
     Parted,
+    Playback,
+    PlaybackKind,
     Quit,
     Reply,
     ServerMessage,
+    TargetsPlayback,
     TopicChanged,
 )
 from chat_server.hub.hub import Hub
@@ -39,16 +44,7 @@ from chat_server.protocol.message import (
     format_parts,
     parse_line,
 )
-
-
-class Link(Protocol):
-    """What a session needs from its connection."""
-
-    remote_host: str
-
-    def write(self, data: bytes) -> None: ...
-
-    def close(self, reason: str = "") -> None: ...
+from chat_server.session.base import Link, SessionBase
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -73,8 +69,10 @@ _reply_params = lru_cache(maxsize=1024)(format_params)
 
 
 def iso_time(t: float) -> str:
-    """server-time format: ISO 8601 UTC with milliseconds."""
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}Z"
+    """server-time format: ISO 8601 UTC with milliseconds (rounded, as the hub stamps)."""
+    millis = round(t * 1000)
+    whole = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(millis // 1000))
+    return f"{whole}.{millis % 1000:03d}Z"
 
 
 def _tags(form: IrcForm, when: float, msgid: str = "") -> dict[str, str] | None:
@@ -95,33 +93,33 @@ def _chat(f: IrcForm, e: Chat, _: str) -> bytes:
 
 
 def _joined(f: IrcForm, e: Joined, _: str) -> bytes:
-    return _line(_tags(f, e.time), e.source.prefix, "JOIN", e.room)
+    return _line(_tags(f, e.time, e.msgid), e.source.prefix, "JOIN", e.room)
 
 
 def _parted(f: IrcForm, e: Parted, _: str) -> bytes:
     params = (e.room, e.reason) if e.reason else (e.room,)
-    return _line(_tags(f, e.time), e.source.prefix, "PART", *params)
+    return _line(_tags(f, e.time, e.msgid), e.source.prefix, "PART", *params)
 
 
 def _quit(f: IrcForm, e: Quit, _: str) -> bytes:
-    return _line(_tags(f, e.time), e.source.prefix, "QUIT", e.reason)
+    return _line(_tags(f, e.time, e.msgid), e.source.prefix, "QUIT", e.reason)
 
 
 def _nick(f: IrcForm, e: NickChanged, _: str) -> bytes:
-    return _line(_tags(f, e.time), e.source.prefix, "NICK", e.new_nick)
+    return _line(_tags(f, e.time, e.msgid), e.source.prefix, "NICK", e.new_nick)
 
 
 def _topic(f: IrcForm, e: TopicChanged, _: str) -> bytes:
-    return _line(_tags(f, e.time), e.source.prefix, "TOPIC", e.room, e.topic)
+    return _line(_tags(f, e.time, e.msgid), e.source.prefix, "TOPIC", e.room, e.topic)
 
 
 def _kicked(f: IrcForm, e: Kicked, _: str) -> bytes:
-    return _line(_tags(f, e.time), e.source.prefix, "KICK", e.room, e.nick, e.reason)
+    return _line(_tags(f, e.time, e.msgid), e.source.prefix, "KICK", e.room, e.nick, e.reason)
 
 
 def _mode(f: IrcForm, e: ModeChanged, server: str) -> bytes:
     source = e.source.prefix if e.source else server
-    return _line(_tags(f, e.time), source, "MODE", e.target, e.modes, *e.args)
+    return _line(_tags(f, e.time, e.msgid), source, "MODE", e.target, e.modes, *e.args)
 
 
 def _away(f: IrcForm, e: AwayChanged, _: str) -> bytes:
@@ -152,18 +150,39 @@ _ROOM_RENDERERS: dict[type, Callable[[IrcForm, Any, str], bytes]] = {
 }
 
 
-class IrcSession:
+# Batch references only need to be unique on one connection; one counter serves all.
+_batch_ids = itertools.count(1)
+
+
+def _in_batch(ref: str, line: bytes) -> bytes:
+    """The line with a `batch` tag added to the tags it has (or as its only tag)."""
+    tag = f"batch={ref}".encode()
+    return b"@" + tag + b";" + line[1:] if line.startswith(b"@") else b"@" + tag + b" " + line
+
+
+def visible_time(t: float) -> str:
+    """The time a replayed line shows in its text, for a client without server-time."""
+    return time.strftime("[%Y-%m-%d %H:%M UTC] ", time.gmtime(round(t)))
+
+
+def _with_visible_time(event: Event) -> Event:
+    if not isinstance(event, Chat):
+        return event
+    when = visible_time(event.time)
+    action = "\x01ACTION "
+    if event.text.startswith(action):
+        return replace(event, text=action + when + event.text[len(action):])
+    return replace(event, text=when + event.text)
+
+
+class IrcSession(SessionBase):
     """Bridges one connection to the hub in the IRC dialect; is the hub's Peer for it."""
 
-    __slots__ = ("form", "hub", "link", "user", "write")
+    __slots__ = ("form",)
 
     def __init__(self, hub: Hub, link: Link) -> None:
-        self.hub = hub
-        self.link = link
         self.form = _FORMS[False, False]
-        # The hub's Peer.write, bound straight to the connection: one call per delivery.
-        self.write = link.write
-        self.user = hub.connect(self, link.remote_host)
+        super().__init__(hub, link, self)
 
     # -- Peer (called by the hub) -------------------------------------------------
 
@@ -177,16 +196,53 @@ class IrcSession:
                     f"{_reply_params(event.params)}\r\n").encode("utf-8", "replace")
         if isinstance(event, Closing):
             return _line(None, None, "ERROR", f"Closing Link: {self.user.host} ({event.reason})")
+        if isinstance(event, Playback):
+            return self._playback(event)
+        if isinstance(event, TargetsPlayback):
+            return self._targets(event)
+        if isinstance(event, HistoryFailed):
+            return _line(None, self.hub.settings.name, "FAIL", "CHATHISTORY", event.code,
+                         *event.context, event.description)
         raise TypeError(f"no IRC rendering for {type(event).__name__}")
 
-    def close(self, reason: str) -> None:
-        self.link.close(reason)
+    # -- history -------------------------------------------------------------------
+
+    def _playback(self, e: Playback) -> bytes:
+        """Kept lines with their own time and msgid tags, in a chathistory batch when
+        the client takes batches.
+
+        Replay on join reaches clients that did not ask: without a batch it is framed
+        by two server notices in the room, and without server-time each message shows
+        its time in its text ("[2026-12-01 19:03 UTC] hello").
+        """
+        server = self.hub.settings.name
+        events = e.events
+        if e.kind is PlaybackKind.JOIN and not (self.form.server_time or self.form.message_tags):
+            events = tuple(map(_with_visible_time, events))
+        lines = [_ROOM_RENDERERS[type(ev)](self.form, ev, server) for ev in events]
+        if "batch" in self.user.caps:
+            ref = f"h{next(_batch_ids)}"
+            return (_line(None, server, "BATCH", "+" + ref, "chathistory", e.target)
+                    + b"".join(_in_batch(ref, line) for line in lines)
+                    + _line(None, server, "BATCH", "-" + ref))
+        if e.kind is PlaybackKind.JOIN:
+            return (_line(None, server, "NOTICE", e.target, f"--- earlier in {e.target} ---")
+                    + b"".join(lines)
+                    + _line(None, server, "NOTICE", e.target, "--- now ---"))
+        return b"".join(lines)
+
+    def _targets(self, e: TargetsPlayback) -> bytes:
+        server = self.hub.settings.name
+        lines = [_line(None, server, "CHATHISTORY", "TARGETS", name, iso_time(when))
+                 for name, when in e.rows]
+        if "batch" not in self.user.caps:
+            return b"".join(lines)
+        ref = f"h{next(_batch_ids)}"
+        return (_line(None, server, "BATCH", "+" + ref, "draft/chathistory-targets")
+                + b"".join(_in_batch(ref, line) for line in lines)
+                + _line(None, server, "BATCH", "-" + ref))
 
     # -- Session (called by the transport) ----------------------------------------
-
-    @property
-    def ready(self) -> bool:
-        return self.user.registered
 
     def on_line(self, raw: bytes) -> None:
         if not raw.strip():
@@ -211,15 +267,3 @@ class IrcSession:
 
     def on_idle(self) -> None:
         self.hub.send_line(self.user, "PING", self.hub.settings.name)
-
-    def terminate(self, reason: str) -> None:
-        """The transport is dropping this client (timeouts, flood, SendQ): say why."""
-        self.hub.disconnect(self.user, reason, tell_user=reason)
-
-    def connection_lost(self, reason: str) -> None:
-        self.hub.disconnect(self.user, reason)
-
-    @property
-    def label(self) -> str:
-        """How logs name this client."""
-        return self.user.nick or "-"

@@ -239,7 +239,7 @@ def test_queries_read_as_lines() -> None:
         ("/join #a,b", "! #a,b is not a valid room name."),
         ("/kick bob", "! Only operators of #lobby can do that."),
         ("/nick bob", "! Nickname bob is taken."),
-        ("/history", "! History is not available yet on this server."),
+        ("/history bob many", "! Usage: /history [NICK|ROOM] [N]"),
         ("/register hunter2", "! Registering a nickname is not available yet on this server."),
         ("/login me hunter2", "! Logging in is not available yet on this server."),
     ],

@@ -1,0 +1,336 @@
+"""How hub events and replies read in plain mode: one line of text each (or none).
+
+Owns the words: a renderer per event type and per reply numeric, reading the session's
+state (its stage, the replies it is gathering, its timestamps) but changing only what
+gathering needs. History is rendered by the same renderers, each line with its own time,
+between two divider lines. Knows the hub's events and the protocol package; must not
+import the plain command table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from chat_server.hub.events import (
+    AwayChanged,
+    Chat,
+    Closing,
+    Event,
+    HistoryFailed,
+    Invited,
+    Joined,
+    Kicked,
+    ModeChanged,
+    NickChanged,
+    Parted,
+    Playback,
+    PlaybackKind,
+    Quit,
+    Reply,
+    ServerMessage,
+    TargetsPlayback,
+    TopicChanged,
+)
+from chat_server.protocol import numerics as N
+from chat_server.protocol import plain as P
+from chat_server.protocol.names import CHANTYPES
+from chat_server.session.plain.state import Gather, Stage
+
+if TYPE_CHECKING:
+    from chat_server.session.plain.session import PlainSession
+
+# The IRC welcome burst (and the MOTD that ends it): plain mode greets in its own words.
+_WELCOME_BURST = frozenset({
+    N.RPL_WELCOME, N.RPL_YOURHOST, N.RPL_CREATED, N.RPL_MYINFO, N.RPL_ISUPPORT,
+    N.RPL_LUSERCLIENT, N.RPL_LUSEROP, N.RPL_LUSERUNKNOWN, N.RPL_LUSERCHANNELS,
+    N.RPL_LUSERME, N.RPL_LOCALUSERS, N.RPL_GLOBALUSERS,
+    N.RPL_MOTDSTART, N.RPL_MOTD, N.RPL_ENDOFMOTD, N.ERR_NOMOTD,
+})
+# Replies that only complete another one, or only matter to IRC clients.
+_SILENT_REPLIES = frozenset({
+    N.RPL_TOPICWHOTIME, N.RPL_CREATIONTIME, N.RPL_WHOISSERVER, N.RPL_ENDOFWHOIS,
+})
+
+
+def render(s: PlainSession, event: Event) -> bytes:
+    renderer = RENDERERS.get(type(event))
+    if renderer is None:
+        raise TypeError(f"no plain rendering for {type(event).__name__}")
+    return renderer(s, event)
+
+
+def _strip_prefix(entry: str) -> str:
+    return entry.lstrip("@+")
+
+
+# -- room and private events --------------------------------------------------------
+
+
+def _chat(s: PlainSession, e: Chat) -> bytes:
+    nick, text = e.source.nick, e.text
+    action = P.parse_action(text)
+    if action is None and P.is_ctcp(text):
+        return b""  # CTCP queries (VERSION, PING) are for IRC clients to answer
+    if e.to_room:
+        if action is not None:
+            body = f"{e.target} * {nick} {action}"
+        elif e.command == "NOTICE":
+            body = f"{e.target} -{nick}- {text}"
+        else:
+            body = f"{e.target} <{nick}> {text}"
+    elif s.is_me(nick):
+        if action is not None:
+            body = f"-> {e.target}: * {nick} {action}"
+        elif e.command == "NOTICE":
+            body = f"-> -{e.target}- {text}"
+        else:
+            body = f"-> {e.target}: {text}"
+    elif action is not None:
+        body = f"<- * {nick} {action}"
+    elif e.command == "NOTICE":
+        body = f"<- -{nick}- {text}"
+    else:
+        body = f"<- {nick}: {text}"
+    return s.stamped(e.time, body)
+
+
+def _joined(s: PlainSession, e: Joined) -> bytes:
+    if s.gather in (Gather.JOIN, Gather.WELCOME) and s.is_me(e.source.nick):
+        # Said once the topic and names have arrived, in one line.
+        s.joined_at = e.time
+        return b""
+    return s.stamped(e.time, f"{e.room} * {e.source.nick} joined.")
+
+
+def _parted(s: PlainSession, e: Parted) -> bytes:
+    why = f" ({e.reason})" if e.reason else ""
+    return s.stamped(e.time, f"{e.room} * {e.source.nick} left{why}.")
+
+
+def _quit(s: PlainSession, e: Quit) -> bytes:
+    return s.stamped(e.time, f"* {e.source.nick} has quit ({e.reason}).")
+
+
+def _nick(s: PlainSession, e: NickChanged) -> bytes:
+    if s.personal and s.is_me(e.source.nick):
+        return s.stamped(e.time, f"* You are now known as {e.new_nick}.")
+    return s.stamped(e.time, f"* {e.source.nick} is now known as {e.new_nick}.")
+
+
+def _topic_changed(s: PlainSession, e: TopicChanged) -> bytes:
+    if e.topic:
+        return s.stamped(e.time, f"{e.room} * {e.source.nick} set the topic: {e.topic}")
+    return s.stamped(e.time, f"{e.room} * {e.source.nick} cleared the topic.")
+
+
+def _kicked(s: PlainSession, e: Kicked) -> bytes:
+    return s.stamped(e.time, f"{e.room} * {e.source.nick} kicked {e.nick} ({e.reason}).")
+
+
+def _mode(s: PlainSession, e: ModeChanged) -> bytes:
+    who = e.source.nick if e.source is not None else s.hub.settings.name
+    change = " ".join((e.modes, *e.args))
+    if e.target[:1] in CHANTYPES:
+        return s.stamped(e.time, f"{e.target} * {who} sets mode {change}")
+    return s.stamped(e.time, f"* {who} sets mode {change} on {e.target}")
+
+
+def _away(s: PlainSession, e: AwayChanged) -> bytes:
+    if e.text:
+        return s.stamped(e.time, f"* {e.source.nick} is away: {e.text}")
+    return s.stamped(e.time, f"* {e.source.nick} is back.")
+
+
+def _invited(s: PlainSession, e: Invited) -> bytes:
+    return s.stamped(
+        e.time, f"* {e.source.nick} invites you to {e.room}: /join {e.room}"
+    )
+
+
+def _server_message(s: PlainSession, e: ServerMessage) -> bytes:
+    msg = e.message
+    if msg.command == "NOTICE" and msg.params:
+        return s.stamped(s.hub.clock(), f"* {msg.params[-1]}")
+    return b""  # PING, PONG and CAP are IRC's business
+
+
+def _closing(s: PlainSession, e: Closing) -> bytes:
+    if s.quitting:
+        return s.stamped(s.hub.clock(), "* Goodbye.")
+    return s.stamped(s.hub.clock(), f"* {e.reason}. Goodbye.")
+
+# -- replies to this user -----------------------------------------------------------
+
+
+def _reply(s: PlainSession, e: Reply) -> bytes:
+    numeric, params = e.numeric, e.params
+    if numeric in _WELCOME_BURST or numeric in _SILENT_REPLIES:
+        return b""
+    if P.is_error(numeric):
+        return P.error(P.error_text(numeric, params, s.stage is Stage.NICK))
+    handler = _REPLIES.get(numeric)
+    if handler is not None:
+        return handler(s, params)
+    return _now(s, "* " + " ".join(params))
+
+
+def _now(s: PlainSession, body: str) -> bytes:
+    return s.stamped(s.hub.clock(), body)
+
+
+def _topic_reply(s: PlainSession, p: tuple[str, ...]) -> bytes:
+    if s.gather in (Gather.JOIN, Gather.WELCOME):
+        s.gathered_topic = p[1]  # part of the joined or welcome line
+        return b""
+    return _now(s, f"{p[0]} * Topic: {p[1]}")
+
+
+def _names_reply(s: PlainSession, p: tuple[str, ...]) -> bytes:
+    s.gathered_names.extend(p[-1].split())
+    return b""
+
+
+def _end_of_names(s: PlainSession, p: tuple[str, ...]) -> bytes:
+    names, s.gathered_names = s.gathered_names, []
+    room = p[0]
+    if s.gather is Gather.WELCOME:
+        return _welcome(s, room, names)
+    if s.gather is Gather.JOIN:
+        topic = _sentence(s.gathered_topic)
+        about = f" Topic: {topic}" if topic else ""
+        people = P.listing([_strip_prefix(n) for n in names])
+        return s.stamped(
+            s.joined_at, f"{room} * {s.user.nick} joined.{about} People: {people}"
+        )
+    if not names:
+        return P.error(f"There is no room {room}, or you cannot see who is in it.")
+    return _now(s, f"{room} * People ({len(names)}): {P.listing(names)}")
+
+
+def _welcome(s: PlainSession, room: str, names: list[str]) -> bytes:
+    others = [n for n in map(_strip_prefix, names) if not s.is_me(n)]
+    if others:
+        people = P.count(len(others) + 1, "person", "people")
+        where = f"You are in {room} with {P.listing(others)} ({people})."
+    else:
+        where = f"You are in {room}, on your own so far."
+    data = P.line(f"Welcome, {s.user.nick}. {where} Type /help for commands.")
+    if s.gathered_topic:
+        data += s.stamped(s.joined_at, f"{room} * Topic: {s.gathered_topic}")
+    return data
+
+
+def _list_start(s: PlainSession, p: tuple[str, ...]) -> bytes:
+    s.rows = 0
+    return b""
+
+
+def _list_row(s: PlainSession, p: tuple[str, ...]) -> bytes:
+    s.rows += 1
+    room, members, about = p[0], p[1], p[2] if len(p) > 2 else ""
+    # The hub puts the room's modes first, "[+nt] topic": plain users see the topic.
+    topic = about.partition("] ")[2] if about.startswith("[") else about
+    people = P.count(int(members), "person", "people") if members.isdigit() else members
+    return _now(s, f"* {room} ({people}){': ' + topic if topic else ''}")
+
+
+def _list_end(s: PlainSession, p: tuple[str, ...]) -> bytes:
+    rows, s.rows = s.rows, 0
+    return b"" if rows else _now(s, "* There are no rooms yet; /join one to start it.")
+
+
+def _ban_row(s: PlainSession, p: tuple[str, ...]) -> bytes:
+    s.rows += 1
+    return _now(s, f"{p[0]} * Banned: {p[1]} (by {p[2].partition('!')[0]})")
+
+
+def _ban_end(s: PlainSession, p: tuple[str, ...]) -> bytes:
+    rows, s.rows = s.rows, 0
+    return b"" if rows else _now(s, f"{p[0]} * Nobody is banned.")
+
+
+def _whois_idle(s: PlainSession, p: tuple[str, ...]) -> bytes:
+    since = P.clock(float(p[2])) if p[2].isdigit() else p[2]
+    return _now(s, f"* {p[0]} has been idle {p[1]}s, here since {since}")
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if not text or text[-1] in ".!?" else text + "."
+
+
+# -- history --------------------------------------------------------------------------
+
+
+def _playback(s: PlainSession, e: Playback) -> bytes:
+    """Kept lines between `--- earlier in #dev ---` and `--- now ---` (PLAIN-MODE.md)."""
+    where = f"in {e.target}" if e.target[:1] in CHANTYPES else f"with {e.target}"
+    if not e.events:
+        if e.kind is PlaybackKind.CHATHISTORY:
+            return _now(s, f"* Nothing was said {where} yet.")
+        return b""
+    s.replaying = True
+    try:
+        body = b"".join(render(s, event) for event in e.events)
+    finally:
+        s.replaying = False
+    return P.line(f"--- earlier {where} ---") + body + P.line("--- now ---")
+
+
+def _history_failed(s: PlainSession, e: HistoryFailed) -> bytes:
+    target = e.context[1] if len(e.context) > 1 else ""
+    if e.code == "INVALID_TARGET" and target[:1] in CHANTYPES:
+        return P.error(f"You are not in {target}; /join it to read what was said there.")
+    if e.code == "INVALID_TARGET":
+        return P.error(f"{target} cannot be a nickname ({P.NICK_RULES}).")
+    if e.code == "MESSAGE_ERROR":
+        return P.error("History cannot be read just now; try again in a moment.")
+    return P.error(f"{e.description}; see /help history.")
+
+
+def _targets(s: PlainSession, e: TargetsPlayback) -> bytes:
+    # Plain mode never asks for TARGETS; an answer to nobody's question says nothing.
+    return b""
+
+
+RENDERERS: dict[type, Callable[[PlainSession, Any], bytes]] = {
+    Chat: _chat,
+    Joined: _joined,
+    Parted: _parted,
+    Quit: _quit,
+    NickChanged: _nick,
+    TopicChanged: _topic_changed,
+    Kicked: _kicked,
+    ModeChanged: _mode,
+    AwayChanged: _away,
+    Invited: _invited,
+    ServerMessage: _server_message,
+    Closing: _closing,
+    Reply: _reply,
+    Playback: _playback,
+    HistoryFailed: _history_failed,
+    TargetsPlayback: _targets,
+}
+
+_REPLIES: dict[str, Callable[[PlainSession, tuple[str, ...]], bytes]] = {
+    N.RPL_TOPIC: _topic_reply,
+    N.RPL_NOTOPIC: lambda s, p: _now(s, f"{p[0]} * No topic is set."),
+    N.RPL_NAMREPLY: _names_reply,
+    N.RPL_ENDOFNAMES: _end_of_names,
+    N.RPL_LISTSTART: _list_start,
+    N.RPL_LIST: _list_row,
+    N.RPL_LISTEND: _list_end,
+    N.RPL_BANLIST: _ban_row,
+    N.RPL_ENDOFBANLIST: _ban_end,
+    N.RPL_CHANNELMODEIS: lambda s, p: _now(s, f"{p[0]} * Modes: {' '.join(p[1:])}"),
+    N.RPL_UMODEIS: lambda s, p: _now(s, f"* Your modes: {p[0]}"),
+    N.RPL_AWAY: lambda s, p: _now(s, f"* {p[0]} is away: {p[1]}"),
+    N.RPL_NOWAWAY: lambda s, p: _now(s, "* You are marked as away."),
+    N.RPL_UNAWAY: lambda s, p: _now(s, "* You are back."),
+    N.RPL_WHOISUSER: lambda s, p: _now(s, f"* {p[0]} is {p[1]}@{p[2]} ({p[-1]})"),
+    N.RPL_WHOISCHANNELS: lambda s, p: _now(s, f"* {p[0]} is in {p[1]}"),
+    N.RPL_WHOISIDLE: _whois_idle,
+    N.RPL_INVITING: lambda s, p: _now(s, f"* Invited {p[0]} to {p[1]}."),
+}
+

@@ -1,0 +1,283 @@
+"""A plain-text connection (netcat, telnet) as the hub sees it: typed lines in, readable lines out.
+
+Owns the state of one plain connection: the nickname prompt, the current room, what the
+running command gathers, and turning what a person types into hub commands through the
+/command table. How each event reads is the rendering module's business. Knows the hub
+and the protocol package; knows nothing of sockets (it writes through `Link`) or of
+asyncio.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+from chat_server.hub.events import Event
+from chat_server.hub.hub import Hub
+from chat_server.protocol import plain as P
+from chat_server.protocol.message import Message
+from chat_server.protocol.names import fold
+from chat_server.session.base import Link, SessionBase
+from chat_server.session.plain.commands import HELP_ORDER, PLAIN_COMMANDS
+from chat_server.session.plain.render import render
+from chat_server.session.plain.state import FORMS, Gather, Stage, room_name
+
+
+class PlainSession(SessionBase):
+    """Bridges one connection to the hub in plain mode; is the hub's Peer for it."""
+
+    __slots__ = (
+        "current",
+        "current_name",
+        "default_room",
+        "form",
+        "gather",
+        "gathered_names",
+        "gathered_topic",
+        "joined_at",
+        "max_line",
+        "personal",
+        "quitting",
+        "replaying",
+        "rows",
+        "stage",
+        "timestamps",
+    )
+
+    def __init__(self, hub: Hub, link: Link, default_room: str) -> None:
+        self.default_room = room_name(default_room)
+        limits = hub.settings.limits
+        # The framer already drops lines past max_line_bytes; the smaller bound is the one
+        # a person can meet.
+        self.max_line = min(limits.plain_max_line, limits.max_line_bytes)
+        self.stage = Stage.NICK
+        self.timestamps = True
+        # The fan-out key: shared with every plain session of the same kind, except while
+        # this session runs its own command (see run()).
+        self.form: Hashable = FORMS[True]
+        # True while this session runs its own command: its form is then its own, so the
+        # events of that command (its own join, its own nick change) read personally.
+        self.personal = False
+        self.quitting = False
+        # The room plain lines go to ("the room joined or switched to last"), folded and
+        # as displayed; "" for none.
+        self.current = ""
+        self.current_name = ""
+        self.gather: Gather | None = None
+        self.gathered_names: list[str] = []
+        self.gathered_topic = ""
+        self.joined_at = 0.0
+        self.rows = 0
+        # True while kept lines are rendered: times from another day then show the date.
+        self.replaying = False
+        super().__init__(hub, link, self)
+        # Plain users see their own messages come back, placed in the room's order.
+        self.user.caps = frozenset({"echo-message"})
+        self._greet()
+
+    # -- Peer (called by the hub) -------------------------------------------------
+
+    def render(self, event: Event) -> bytes:
+        return render(self, event)
+
+    def close(self, reason: str) -> None:
+        self.stage = Stage.CLOSED
+        self.link.close(reason)
+
+    # -- Session (called by the transport) ----------------------------------------
+
+    def on_line(self, raw: bytes) -> None:
+        if self.stage is Stage.CLOSED:
+            return
+        if len(raw) > self.max_line:
+            self.on_overlong()
+            return
+        typed = P.clean_input(raw)
+        text = typed.text
+        if not text.strip():
+            return  # an empty line decides nothing and says nothing
+        is_command = text.startswith(P.COMMAND_CHAR) and not text.startswith(P.COMMAND_CHAR * 2)
+        if self.stage is Stage.NICK and not is_command:
+            if not typed.valid_utf8:
+                self.write(P.error("That was not valid UTF-8; pick another:"))
+                return
+            self.choose_nick(text.strip())
+            return
+        if not typed.valid_utf8:
+            self.write(P.error(
+                "Your line was not valid UTF-8; the bad bytes are shown as \ufffd. "
+                "Is your terminal set to UTF-8?"
+            ))
+        if is_command:
+            self.command(text[1:])
+        else:
+            self.say(text[1:] if text.startswith(P.COMMAND_CHAR) else text)
+
+    def on_overlong(self) -> None:
+        if self.stage is not Stage.CLOSED:
+            self.write(P.error(f"Line too long (max {self.max_line} bytes); not sent."))
+
+    def on_idle(self) -> None:
+        # A person cannot answer PING; any line, even an empty one, shows they are there.
+        self.write(self.stamped(self.hub.clock(),
+                                 "* Still there? Press Enter to stay connected."))
+
+    # -- what a person does -------------------------------------------------------
+
+    def run(self, msg: Message, gather: Gather | None = None) -> None:
+        """Hand one translated command to the hub, with this session's form its own."""
+        self.personal = True
+        self.form = self
+        self.gather = gather
+        try:
+            self.hub.handle(self.user, msg)
+        finally:
+            self.personal = False
+            self.form = FORMS[self.timestamps]
+            self.gather = None
+            self.gathered_names = []
+            self.gathered_topic = ""
+
+    def choose_nick(self, nick: str) -> None:
+        """Register with the chosen nickname, then join the default room."""
+        self.run(Message("NICK", (nick,)))
+        if not self.user.nick:
+            return  # the hub said why, and the error line asks again
+        self.run(Message("USER", (nick, "0", "*", nick)))
+        if not self.user.registered:
+            return  # the server wants a password plain mode cannot give; it said so
+        self.stage = Stage.CHAT
+        self.run(Message("JOIN", (self.default_room,)), Gather.WELCOME)
+        if not self._enter(self.default_room):
+            # Could not join (banned, invite-only): the hub's error came first.
+            self.write(P.line(f"Welcome, {self.user.nick}. Type /help for commands; "
+                              "/join a room to talk."))
+
+    def command(self, text: str) -> None:
+        name, _, rest = text.partition(" ")
+        name = name.lower()
+        cmd = PLAIN_COMMANDS.get(name)
+        if cmd is None:
+            self.write(P.error(f"Unknown command /{name} — try /help"))
+            return
+        if self.stage is Stage.NICK and not cmd.at_prompt:
+            self.write(P.error("Pick a nickname first:"))
+            return
+        if len(rest.split()) < cmd.min_args:
+            self.write(P.error(f"Usage: {cmd.usage}"))
+            return
+        cmd.run(self, rest.strip())
+
+    def say(self, text: str) -> None:
+        room = self.current_room()
+        if room is not None:
+            self.run(Message("PRIVMSG", (room, text)))
+
+    def current_room(self) -> str | None:
+        """The current room's name; None, after telling the person, when there is none."""
+        room = self.user.rooms.get(self.current)
+        if room is not None:
+            return room.name
+        if self.current:
+            rooms = P.listing([r.name for r in self.user.rooms.values()]) or "none"
+            self.write(P.error(f"You are not in {self.current_name} any more; /join it again "
+                               f"or /switch to another (you are in: {rooms})."))
+        else:
+            self.write(P.error("You are not in a room; /join ROOM first."))
+        return None
+
+    def join(self, name: str, key: str) -> None:
+        if fold(name) in self.user.rooms:
+            self.switch(name)
+            return
+        self.run(Message("JOIN", (name, key) if key else (name,)), Gather.JOIN)
+        self._enter(name)
+
+    def switch(self, name: str) -> None:
+        room = self.user.rooms.get(fold(name))
+        if room is None:
+            self.write(P.error(f"You are not in {name}; /join {name} first."))
+            return
+        self.current, self.current_name = room.folded, room.name
+        self.write(self.stamped(self.hub.clock(), f"* Now talking in {room.name}."))
+
+    def part(self, name: str, reason: str) -> None:
+        self.run(Message("PART", (name, reason) if reason else (name,)))
+        if self.current in self.user.rooms or not self.current:
+            return
+        # The current room was left: talk in the room joined last, as if switched to.
+        rooms = list(self.user.rooms.values())
+        if rooms:
+            self.switch(rooms[-1].name)
+        else:
+            self.current = self.current_name = ""
+            self.write(self.stamped(self.hub.clock(),
+                                     "* You are in no room now; /join one to talk."))
+
+    def quit(self, message: str) -> None:
+        self.quitting = True
+        self.run(Message("QUIT", (message,) if message else ()))
+
+    def set_timestamps(self, on: bool) -> None:
+        self.timestamps = on
+        if not self.personal:
+            self.form = FORMS[on]
+        self.write(self.stamped(self.hub.clock(),
+                                 f"* Timestamps {'on' if on else 'off'}."))
+
+    def show_time(self) -> None:
+        now = self.hub.clock()
+        state = "on" if self.timestamps else "off"
+        self.write(P.line(f"* It is {P.clock(now)} here; timestamps are {state} "
+                          "(/time on|off)."))
+
+    def show_help(self, topic: str) -> None:
+        name = topic.lstrip(P.COMMAND_CHAR).lower()
+        if name:
+            cmd = PLAIN_COMMANDS.get(name)
+            if cmd is None:
+                self.write(P.error(f"No command /{name} — try /help"))
+                return
+            self.write(P.line(f"{cmd.listed} — {cmd.help}"))
+        else:
+            self.write(P.line("Commands (/help COMMAND shows one):"))
+            width = max(len(c.listed) for c in HELP_ORDER)
+            for cmd in HELP_ORDER:
+                self.write(P.line(f"  {cmd.listed:<{width}}  {cmd.help}"))
+            self.write(P.line("A line without / is said in your current room; "
+                              "//text says /text."))
+        if self.stage is Stage.NICK:
+            self.write(P.line("Pick a nickname:"))
+
+    def history(self, target: str, count: int) -> None:
+        """The last `count` messages of a room or a private conversation; they arrive
+        when the store answers, framed by divider lines."""
+        self.run(Message("CHATHISTORY", ("LATEST", target, "*", str(count))))
+
+    def not_yet(self, what: str) -> None:
+        self.write(P.error(f"{what} is not available yet on this server."))
+
+    # -- helpers ----------------------------------------------------------------
+
+    def _greet(self) -> None:
+        hub = self.hub
+        people = P.count(len(hub.users), "person", "people")
+        rooms = P.count(len(hub.rooms), "room", "rooms")
+        self.write(P.line(f"roomchat on {hub.settings.name} — {people} in {rooms}."))
+        self.write(P.line("Pick a nickname:"))
+
+    def _enter(self, name: str) -> bool:
+        """Make a room just joined the current one; False when the join did not happen."""
+        room = self.user.rooms.get(fold(name))
+        if room is None:
+            return False
+        self.current, self.current_name = room.folded, room.name
+        return True
+
+    def stamped(self, when: float, body: str) -> bytes:
+        """A line of the conversation at `when`; a kept line from another day shows
+        the date too, so yesterday's 19:03 does not read as today's."""
+        dated = self.replaying and P.day(when) != P.day(self.hub.clock())
+        return P.stamped(when, body, self.timestamps, dated)
+
+    def is_me(self, nick: str) -> bool:
+        return fold(nick) == self.user.folded

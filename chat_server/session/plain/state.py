@@ -1,0 +1,42 @@
+"""Plain-mode state that several modules read: stages, what replies are gathered for,
+the output forms, and how a typed room name is completed.
+
+Pure values. Must not import the session, rendering or command modules of this package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum, auto
+
+from chat_server.protocol.names import CHANTYPES
+
+
+class Stage(Enum):
+    NICK = auto()  # at the nickname prompt: a line is a nickname to try
+    CHAT = auto()  # registered: a line is said in the current room or run as a /command
+    CLOSED = auto()  # the hub has let go of this user; later lines are ignored
+
+
+class Gather(Enum):
+    """What the topic and NAMES replies of the running command are for."""
+
+    WHO = auto()  # /who: one line listing the room
+    JOIN = auto()  # /join: the "joined" line with the topic and the people there
+    WELCOME = auto()  # the join after the nickname: the welcome line
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PlainForm:
+    """What changes how a room event reads for a plain client (one instance per kind)."""
+
+    timestamps: bool
+
+
+# Shared by every plain session, so all of them get one rendering per room event.
+FORMS = {on: PlainForm(on) for on in (False, True)}
+
+
+def room_name(text: str) -> str:
+    """"Room names may be given with or without the leading #" (PLAIN-MODE.md)."""
+    return text if text[:1] in CHANTYPES else "#" + text
