@@ -42,16 +42,17 @@ async def test_a_signal_tells_every_client_why_then_the_server_exits_0(
 
 
 async def test_connects_and_disconnects_are_logged_with_the_reason() -> None:
-    proc = ServerProcess([], env={"ROOMCHAT_LIMITS_REGISTRATION_TIMEOUT": "0.3"})
+    # Long enough for the others to register on a loaded machine; the silent client,
+    # connected first (and greeted as a netcat user after a second), is dropped while
+    # they chat.
+    proc = ServerProcess([], env={"ROOMCHAT_LIMITS_REGISTRATION_TIMEOUT": "2"})
     try:
+        silent = await IrcClient.connect("127.0.0.1", proc.port)
         quitter = await IrcClient.connect("127.0.0.1", proc.port)
         await quitter.register("quitter")
         await quitter.send("QUIT :my private words")
         await quitter.at_eof()
         await quitter.close()
-        silent = await IrcClient.connect("127.0.0.1", proc.port)
-        await silent.at_eof()
-        await silent.close()
         vanisher = await IrcClient.connect("127.0.0.1", proc.port)
         await vanisher.register("vanisher")
         await vanisher.close()
@@ -61,6 +62,8 @@ async def test_connects_and_disconnects_are_logged_with_the_reason() -> None:
         await last.register("last")
         await last.send("WHOWAS vanisher")
         await last.expect(r" 314 last vanisher ")
+        assert "Registration timeout" in (await silent.at_eof(timeout=10))[-1]
+        await silent.close()
         proc.proc.send_signal(signal.SIGTERM)
         await last.at_eof()
         await last.close()
