@@ -100,6 +100,9 @@ class StoreSection:
     queue_max: int = 100000
     # Seconds between the writer's retention passes ([history] max_age, max_per_target).
     prune_interval: float = 60.0
+    # Seconds a write or read waits while another process (a purge, a backup) holds the
+    # database's lock, before it counts as failed and is retried.
+    busy_timeout: float = 5.0
 
 
 @dataclass(slots=True)
@@ -149,6 +152,7 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("store", "commit_rows"): (1, 1 << 20),
     ("store", "queue_max"): (1, 1 << 30),
     ("store", "prune_interval"): (0.01, 86400),
+    ("store", "busy_timeout"): (0, 600),
     ("history", "max_age"): (0, 1 << 20),
     ("history", "max_per_target"): (0, 1 << 40),
     ("history", "replay_on_join"): (0, 1000),

@@ -50,8 +50,6 @@ from chat_server.store.migrations import MIGRATIONS
 
 log = logging.getLogger("chat_server.store")
 
-# Another process (the CLI, or a backup) may hold the write lock for a moment.
-BUSY_TIMEOUT_MS = 5000
 # While writes fail, the writer tries again this often rather than at every interval.
 RETRY_SECONDS = 1.0
 # A query waits at most this long for the writer before answering from what is there.
@@ -73,20 +71,23 @@ def _folded_nick(source: str) -> str:
     return fold(source.split("!", 1)[0])
 
 
-def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
-    """A connection in autocommit mode (transactions are explicit), WAL, NORMAL sync."""
+def connect(path: Path, *, readonly: bool = False, busy_timeout: float = 5.0,
+            ) -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are explicit), WAL, NORMAL sync;
+    `busy_timeout` seconds of waiting for another process's lock."""
     if readonly:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
                                isolation_level=None)
     else:
         conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute(f"PRAGMA busy_timeout = {round(busy_timeout * 1000)}")
     if not readonly:
         conn.execute("PRAGMA synchronous = NORMAL")
     return conn
 
 
-def open_checked(path: Path, migrations: Sequence[str] = MIGRATIONS) -> sqlite3.Connection:
+def open_checked(path: Path, migrations: Sequence[str] = MIGRATIONS,
+                 busy_timeout: float = 5.0) -> sqlite3.Connection:
     """Create the directory and file if missing, refuse what cannot be used, migrate.
 
     Raises StoreError with one line naming the path and the problem.
@@ -97,9 +98,12 @@ def open_checked(path: Path, migrations: Sequence[str] = MIGRATIONS) -> sqlite3.
         raise StoreError(f"history database {path}: cannot create {path.parent}: "
                          f"{exc.strerror or exc}") from None
     try:
-        conn = connect(path)
-    except sqlite3.Error as exc:
+        conn = connect(path, busy_timeout=busy_timeout)
+    except sqlite3.OperationalError as exc:
         raise StoreError(f"history database {path}: cannot open it: {exc}") from None
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"history database {path}: not a usable SQLite database "
+                         f"({exc})") from None
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > len(migrations):
@@ -219,7 +223,7 @@ class SqliteStore(Store):
     def open(self) -> None:
         """Check and migrate the file, warm the recent lines; no connection is kept
         (threads open their own in `start`, after a daemon has forked)."""
-        conn = open_checked(self.db, self._migrations)
+        conn = open_checked(self.db, self._migrations, self.settings.busy_timeout)
         try:
             self._warm(conn)
         except sqlite3.DatabaseError as exc:
@@ -265,7 +269,7 @@ class SqliteStore(Store):
         self._closed = True
         if not self._threads:
             if self._pending:
-                conn = connect(self.db)
+                conn = connect(self.db, busy_timeout=self.settings.busy_timeout)
                 try:
                     insert(conn, [entry for _, entry in self._pending])
                 finally:
@@ -328,7 +332,7 @@ class SqliteStore(Store):
                           excess, self.settings.queue_max)
             try:
                 if conn is None:
-                    conn = connect(self.db)
+                    conn = connect(self.db, busy_timeout=self.settings.busy_timeout)
                 while held:
                     batch = [held[i][1] for i in range(min(len(held), self.settings.commit_rows))]
                     insert(conn, batch)
@@ -439,7 +443,7 @@ class SqliteStore(Store):
     def _job(self, job: Callable[[sqlite3.Connection], int]) -> int:
         """Run `job` on the writer's connection, or on a fresh one when not started."""
         if not self._threads or self._closed:
-            conn = open_checked(self.db, self._migrations)
+            conn = open_checked(self.db, self._migrations, self.settings.busy_timeout)
             try:
                 return job(conn)
             except sqlite3.Error as exc:
@@ -464,7 +468,7 @@ class SqliteStore(Store):
             result: Answer = []
             try:
                 if conn is None:
-                    conn = connect(self.db)
+                    conn = connect(self.db, busy_timeout=self.settings.busy_timeout)
                     conn.execute("PRAGMA query_only = ON")
                 # One read transaction: the msgid and the rows it bounds agree.
                 conn.execute("BEGIN")
@@ -494,7 +498,7 @@ class SqliteStore(Store):
     # -- admin ------------------------------------------------------------------
 
     def export(self, target: str) -> Iterator[Entry]:
-        conn = connect(self.db, readonly=True)
+        conn = connect(self.db, readonly=True, busy_timeout=self.settings.busy_timeout)
         try:
             rows = conn.execute(f"SELECT {_COLUMNS} FROM entries WHERE target = ? "
                                 "ORDER BY time_ms, seq", (target,))
