@@ -16,6 +16,7 @@ from support.irc import ClientFactory, IrcClient
 from chat_server.app import ChatServer
 from chat_server.protocol.message import parse_line
 
+
 @pytest.fixture
 async def server() -> AsyncIterator[ChatServer]:
     # Flood control off: some tests send a thousand lines at once.

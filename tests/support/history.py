@@ -12,14 +12,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from support.irc import IrcClient
-from support.servers import make_config
-
 from chat_server.app import ChatServer
 from chat_server.config import apply
 from chat_server.hub.history import NullHistory
 from chat_server.protocol.message import Message
 from chat_server.store.memory import MemoryStore
+from support.irc import IrcClient
+from support.servers import make_config
 
 # Every history client's caps: what a modern client (gamja, Goguma) negotiates.
 FULL_CAPS = ("batch", "draft/chathistory", "echo-message", "message-tags", "server-time")
