@@ -7,50 +7,56 @@ timed tests here.
 from __future__ import annotations
 
 import json
-import os
-import socket
+import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.hermetic import empty_config, hermetic_env
 
 REPO = Path(__file__).resolve().parents[2]
 CHAT_SERVER = Path(sys.executable).parent / "chat-server"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+LISTENING = re.compile(r"listening on [\d.]+:(\d+)")
 
 
-def wait_until_listening(port: int, proc: subprocess.Popen[bytes], timeout: float) -> None:
+def port_from_log(proc: subprocess.Popen[bytes], timeout: float) -> int:
+    """The port a server started with --port 0 says it listens on (its first log lines)."""
+    assert proc.stderr is not None
     deadline = time.monotonic() + timeout
+    seen = []
     while time.monotonic() < deadline:
-        assert proc.poll() is None, f"server exited with {proc.returncode}"
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.02)
-    pytest.fail(f"server not listening on {port} after {timeout} s")
+        line = proc.stderr.readline().decode("utf-8", "replace")
+        if not line:
+            break
+        seen.append(line)
+        found = LISTENING.search(line)
+        if found:
+            return int(found.group(1))
+    pytest.fail(f"server did not say where it listens: {''.join(seen)}")
 
 
 @pytest.fixture
-def server() -> Iterator[tuple[int, int]]:
-    """A real roomchat server on a free port, flood control off as for benchmarks."""
-    port = free_port()
-    env = {**os.environ, "ROOMCHAT_LIMITS_FLOOD_RATE": "0"}
+def server(tmp_path: Path) -> Iterator[tuple[int, int]]:
+    """A real roomchat server on a port it picks, flood control off as for benchmarks."""
+    env = hermetic_env(tmp_path, ROOMCHAT_LIMITS_FLOOD_RATE="0")
     proc = subprocess.Popen(
-        [str(CHAT_SERVER), "--host", "127.0.0.1", "--port", str(port)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [str(CHAT_SERVER), "--host", "127.0.0.1", "--port", "0",
+         "--config", str(empty_config(tmp_path))],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         env=env,
     )
+    assert proc.stderr is not None
+    # After the port, the rest of its log is read and dropped: a full pipe would stall it.
+    drain = threading.Thread(target=proc.stderr.read, daemon=True)
     try:
-        wait_until_listening(port, proc, 15.0)
+        port = port_from_log(proc, 15.0)
+        drain.start()
         yield port, proc.pid
     finally:
         proc.terminate()
@@ -59,6 +65,9 @@ def server() -> Iterator[tuple[int, int]]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
+        if drain.is_alive():
+            drain.join(10)
+        proc.stderr.close()
 
 
 @pytest.mark.parametrize(("dialect", "receivers"), [("irc", 2), ("plain", 3)])
