@@ -86,11 +86,13 @@ class Client:
     def _queries(self) -> set[str]:
         return {b.name for b in self.state.buffers if b.kind is BufferKind.QUERY}
 
-    def scroll_back(self, lines: int) -> None:
-        """Scroll the view back; near the top, ask the server for the page before it."""
-        self.state.scroll(lines)
+    def scroll_back(self, lines: int, limit: int | None = None) -> None:
+        """Scroll the view back (to `limit` at most); near the top, fetch the page before."""
+        self.state.scroll(lines, limit)
         buf = self.state.active
-        if buf.lines_above_view() < lines:
+        # Ask one page early, so the next PageUp usually finds the lines already here.
+        near_limit = limit is not None and buf.scroll + lines >= limit
+        if near_limit or buf.lines_above_view() < lines:
             self.fetch_older(buf)
 
     def fetch_older(self, buf: Buffer) -> None:

@@ -309,8 +309,12 @@ class ClientState:
 
     # ----------------------------------------------------------------- scrolling
 
-    def scroll(self, visible_lines: int) -> None:
-        """Scroll the active buffer by this many visible lines (positive = back in time)."""
+    def scroll(self, visible_lines: int, limit: int | None = None) -> None:
+        """Scroll the active buffer by this many visible lines (positive = back in time).
+
+        `limit` is how far back the screen can show without blank rows above the top
+        line (the UI knows, from the pane's size).
+        """
         buf = self.active
         step = 1 if visible_lines > 0 else -1
         remaining = abs(visible_lines)
@@ -321,6 +325,8 @@ class ClientState:
                 remaining -= 1
         if step < 0 and remaining:
             pos = 0
+        if step > 0 and limit is not None:
+            pos = min(pos, max(limit, 0))
         buf.scroll = pos
         if pos == 0:
             buf.new_below = 0

@@ -22,7 +22,7 @@ from chat_client.commands import REGISTRY
 from chat_client.completion import TabCompleter
 from chat_client.net import Connection
 from chat_client.ui.keybindings import load_bindings
-from chat_client.ui.layout import build_layout
+from chat_client.ui.layout import MessagePane, build_layout
 from chat_client.ui.style import STYLE
 
 # A paste of more lines than this waits for a second Enter before it is sent, so a
@@ -49,6 +49,7 @@ class ChatUI:
             on_text_changed=lambda _: self._edited(),
         )
         search = SearchToolbar()
+        self.pane = MessagePane(self.state, client.config.timestamp_format)
         self.application: Application[None] = Application(
             layout=build_layout(self, search),
             key_bindings=load_bindings(self),
@@ -66,6 +67,10 @@ class ChatUI:
     def page_size(self) -> int:
         rows = self.application.output.get_size().rows
         return max(rows - 6, 1)
+
+    def scroll_back(self) -> None:
+        """PageUp: back a page, no further than the top line; older history near it."""
+        self.client.scroll_back(self.page_size(), limit=self.pane.max_scroll())
 
     def _edited(self) -> None:
         if self.paste_pending:

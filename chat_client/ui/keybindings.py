@@ -57,7 +57,7 @@ def load_scroll_bindings(ui: ChatUI) -> KeyBindings:
 
     @kb.add("pageup")
     def _up(event: KeyPressEvent) -> None:
-        ui.client.scroll_back(ui.page_size())
+        ui.scroll_back()
 
     @kb.add("pagedown")
     def _down(event: KeyPressEvent) -> None:

@@ -110,6 +110,8 @@ class MessagePane(UIControl):
     def __init__(self, state: ClientState, timestamp_format: str = "%H:%M") -> None:
         self.state = state
         self.timestamp_format = timestamp_format
+        # The size it was last drawn at, to know how far back the view can go.
+        self.size: tuple[int, int] | None = None
 
     def is_focusable(self) -> bool:
         return False
@@ -153,7 +155,27 @@ class MessagePane(UIControl):
             rows.append([("", " " * (indent - 2)), ("class:sep", "│ "), (body_style, piece)])
         return rows
 
+    def max_scroll(self) -> int | None:
+        """How far back the view can go with the top line still on the top row.
+
+        One row stays free above the top line for the note about older history.
+        None before the first drawing.
+        """
+        if self.size is None:
+            return None
+        width, height = self.size
+        buf = self.state.active
+        rows = 1
+        for i, line in enumerate(buf.lines):
+            if not buf.visible(line):
+                continue
+            rows += len(self._rows(line, width)) + (line.seq == buf.marker_seq)
+            if rows >= height:
+                return len(buf.lines) - 1 - i
+        return 0
+
     def create_content(self, width: int, height: int) -> UIContent:
+        self.size = (width, height)
         buf = self.state.active
         chunks: list[list[StyleAndTextTuples]] = []
         count = 0
@@ -296,7 +318,7 @@ def build_layout(ui: ChatUI, search: SearchToolbar) -> Layout:
                 ]),
                 filter=show_rooms,
             ),
-            Window(MessagePane(state, ui.client.config.timestamp_format), wrap_lines=False),
+            Window(ui.pane, wrap_lines=False),
             ConditionalContainer(
                 VSplit([
                     Window(width=1, char="│", style="class:sep"),

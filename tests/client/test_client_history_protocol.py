@@ -28,8 +28,10 @@ def connect(proto: ClientProtocol, caps: str = CAPS, isupport: str = "") -> None
     proto.data_to_send()
 
 
-def registered(caps: str = CAPS, isupport: str = "", **kw: int) -> ClientProtocol:
-    proto = ClientProtocol("me", now=lambda: datetime(2024, 1, 1, tzinfo=UTC), **kw)
+def registered(caps: str = CAPS, isupport: str = "", *, history_page: int = 50,
+               catch_up_max: int = 2000) -> ClientProtocol:
+    proto = ClientProtocol("me", now=lambda: datetime(2024, 1, 1, tzinfo=UTC),
+                           history_page=history_page, catch_up_max=catch_up_max)
     connect(proto, caps, isupport)
     return proto
 
