@@ -30,7 +30,8 @@ USER roomchat
 
 EXPOSE 6667
 
-# Open ports are not health: the server must answer a PING with its PONG.
+# Open ports are not health: the server must answer a PING with its PONG, on the
+# address its configuration gives (the file above, then ROOMCHAT_* variables).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=5s --retries=3 \
     CMD ["python", "-m", "chat_server.ops.healthcheck"]
 

@@ -1,17 +1,25 @@
-"""`python -m chat_server.ops.healthcheck`: exit 0 when the local server answers a PING.
+"""`python -m chat_server.ops.healthcheck [--config PATH]`: exit 0 when the local server
+answers a PING.
 
 The container's HEALTHCHECK. An open port is not enough (a wedged event loop still
 accepts connections into the kernel's backlog): the server must read a line and answer
-it. The port is the one the server is configured with through ROOMCHAT_SERVER_PORT,
-else the default. Must not import the server's layers: it is a client.
+it. The address is the one the server is configured with, found the way the server
+finds it (chat_server.config: the named file or the first of its search paths, then
+ROOMCHAT_* variables), so a port set only in /data/config/roomchat/roomchat.toml is
+the port checked. Flags given to the server are not visible here; the image passes
+only --host, which this check does not need. Must not import the server's layers
+(hub, sessions, transport): it is a client.
 """
 
 from __future__ import annotations
 
-import os
+import argparse
 import socket
 import sys
 import time
+from collections.abc import Sequence
+
+from chat_server.config import ConfigError, find_file, load
 
 TOKEN = "roomchat-healthcheck"
 TIMEOUT = 3.0
@@ -39,9 +47,33 @@ def answers(host: str, port: int, timeout: float = TIMEOUT) -> bool:
     return False
 
 
-def main() -> None:
-    port = int(os.environ.get("ROOMCHAT_SERVER_PORT") or 6667)
-    sys.exit(0 if answers("127.0.0.1", port) else 1)
+def local_address(host: str) -> str:
+    """Where to reach a server listening on `host` from the same machine."""
+    if host in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    if host == "::":
+        return "::1"
+    return host
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m chat_server.ops.healthcheck",
+        description="Exit 0 when the configured local chat server answers a PING.")
+    parser.add_argument("--config", metavar="PATH",
+                        help="the server's configuration file (default: found as it finds it)")
+    args = parser.parse_args(argv)
+    try:
+        config = load(args.config if args.config else find_file())
+    except ConfigError as exc:
+        # 1, not 2: Docker reserves 2, and a server that cannot start is not healthy.
+        print(f"healthcheck: {exc}", file=sys.stderr)
+        sys.exit(1)
+    host, port = local_address(config.server.host), config.server.port
+    if answers(host, port):
+        sys.exit(0)
+    print(f"healthcheck: no PONG from {host}:{port}", file=sys.stderr)
+    sys.exit(1)
 
 
 if __name__ == "__main__":

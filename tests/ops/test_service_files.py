@@ -1,5 +1,5 @@
 """The Dockerfile, .dockerignore and systemd unit stay consistent with the package:
-images are not built in CI, so what they rely on is checked here."""
+what the image relies on is checked here; tests/ops/test_image.py runs its commands."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import tomllib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from support.dockerfile import instructions, only
 from support.service import Service
 
 from chat_server.config import ServerSection
@@ -18,24 +19,6 @@ from chat_server.ops.healthcheck import answers
 
 ROOT = Path(__file__).parents[2]
 Start = Callable[..., Awaitable[Service]]
-
-
-def instructions() -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) pairs, continuation lines joined, comments dropped."""
-    text = re.sub(r"\\\n", " ", (ROOT / "Dockerfile").read_text())
-    out = []
-    for line in text.splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            word, _, rest = line.partition(" ")
-            out.append((word.upper(), rest.strip()))
-    return out
-
-
-def only(name: str) -> str:
-    found = [rest for word, rest in instructions() if word == name]
-    assert len(found) == 1, f"{name}: {found}"
-    return found[0]
 
 
 def test_the_image_runs_the_packaged_server_in_the_foreground_on_its_port() -> None:
