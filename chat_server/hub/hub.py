@@ -351,10 +351,10 @@ class Hub:
         (whether or not the other one is online). The answer comes later, on the loop;
         it is dropped if the user has gone by then.
         """
-        kinds = ALL_KINDS if "draft/event-playback" in user.caps else MESSAGE_KINDS
         if request.sub is Sub.TARGETS:
-            self._ask_targets(user, request, kinds)
+            self._ask_targets(user, request)
             return
+        kinds = ALL_KINDS if "draft/event-playback" in user.caps else MESSAGE_KINDS
         target = request.target
         sub = request.sub.value
         if target[:1] in names.CHANTYPES:
@@ -378,13 +378,14 @@ class Hub:
 
         self.history.query(query, done)
 
-    def _ask_targets(self, user: User, request: Request, kinds: frozenset[str]) -> None:
+    def _ask_targets(self, user: User, request: Request) -> None:
         # Rooms the user is in, and a private conversation with anyone online; a partner
-        # who is offline is not known to the hub, only to the store.
+        # who is offline is not known to the hub, only to the store. Only messages make
+        # a conversation active, whatever events the client can play back.
         keys = [room_key(folded) for folded in user.rooms]
         keys += [dm_key(user.folded, folded) for folded in self.users]
-        query = Query(Sub.TARGETS, "", request.start, request.limit, kinds, request.end,
-                      tuple(keys))
+        query = Query(Sub.TARGETS, "", request.start, request.limit, MESSAGE_KINDS,
+                      request.end, tuple(keys))
 
         def done(answer: Answer) -> None:
             if user not in self.connections:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from chat_server.hub.events import (
     Chat,
@@ -68,15 +69,13 @@ def parse_time(text: str) -> float | None:
     m = _TIMESTAMP.fullmatch(text)
     if m is None:
         return None
-    year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
-    if not (1 <= month <= 12 and 1 <= day <= 31 and hour < 24 and minute < 60 and second < 61):
-        return None
     try:
-        whole = calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0))
-    except (OverflowError, ValueError):
-        return None
+        year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
+        when = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+    except ValueError:
+        return None  # February 30th, hour 25
     millis = int((m.group(7) or "0").ljust(3, "0")[:3])
-    return (whole * 1000 + millis) / 1000
+    return (calendar.timegm(when.timetuple()) * 1000 + millis) / 1000
 
 
 def parse_ref(sub: Sub, text: str) -> Ref:
