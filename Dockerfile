@@ -20,10 +20,11 @@ RUN groupadd --system roomchat \
     && mkdir -p /data/config/roomchat \
     && chown -R roomchat:roomchat /data
 
-# Configuration, MOTD and (later) history live in /data: the server finds
+# Configuration, MOTD and history live in /data: the server finds
 # /data/config/roomchat/roomchat.toml through XDG_CONFIG_HOME, or mount a file
-# at /etc/roomchat/roomchat.toml.
-ENV XDG_CONFIG_HOME=/data/config
+# at /etc/roomchat/roomchat.toml; history is /data/roomchat.db.
+ENV XDG_CONFIG_HOME=/data/config \
+    ROOMCHAT_STORE_DATA_DIR=/data
 VOLUME /data
 WORKDIR /data
 USER roomchat
