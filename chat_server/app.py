@@ -1,4 +1,5 @@
-"""The chat-server command: configuration, logging, and wiring of hub, sessions, listeners.
+"""The chat-server command: configuration, logging, and wiring of store, hub, sessions,
+listeners; and its `history export|purge` admin commands.
 
 The only module that knows every layer; it holds no chat logic of its own.
 """
@@ -7,6 +8,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import datetime
+import json
 import logging
 import signal
 import socket
@@ -17,12 +21,16 @@ from typing import Any
 
 from chat_server import __version__
 from chat_server.config import Config, ConfigError, to_toml
+from chat_server.hub.history import dm_key, room_key
 from chat_server.hub.hub import Hub, HubSettings
 from chat_server.ops import logs
 from chat_server.ops.daemon import Pidfile, StartError, detach
 from chat_server.ops.notify import notify, reloading
 from chat_server.ops.reload import ConfigSource, apply_reload
+from chat_server.protocol import names
 from chat_server.session.detect import Detector
+from chat_server.store import SqliteStore, Store, StoreError, make_store
+from chat_server.store.base import DB_NAME, data_dir, export_record
 from chat_server.transport.connection import Connection, Session
 from chat_server.transport.loop import loop_factory
 from chat_server.transport.server import Listener, bind
@@ -59,7 +67,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pidfile", metavar="PATH",
                    help="write the server's pid to PATH once listening; remove it on exit")
     p.add_argument("--version", action="version", version=f"roomchat {__version__}")
+    add_history_commands(p)
     return p
+
+
+def add_history_commands(p: argparse.ArgumentParser) -> None:
+    """`chat-server history export|purge`: safe while the server runs (own connection)."""
+    commands = p.add_subparsers(dest="command", metavar="COMMAND")
+    history = commands.add_parser(
+        "history", help="export or purge kept history (see chat-server history -h)",
+        description="Read or delete the history database of [store] data_dir.")
+    actions = history.add_subparsers(dest="action", metavar="ACTION", required=True)
+    config_help = "TOML configuration file naming [store] data_dir"
+    export = actions.add_parser(
+        "export", help="print a room's or conversation's history as JSON lines",
+        description="One JSON object a line, oldest first: msgid, time (ISO 8601 UTC), "
+                    "nick, kind, text.")
+    export.add_argument("room", nargs="?", metavar="ROOM", help="a room, e.g. '#lobby'")
+    export.add_argument("--nick", metavar="A", help="with --with: A's private conversation")
+    export.add_argument("--with", dest="with_nick", metavar="B", help="... with B")
+    purge = actions.add_parser(
+        "purge", help="delete a room's history, a nick's, or everything before a date",
+        description="Delete kept history; prints how many entries went.")
+    which = purge.add_mutually_exclusive_group(required=True)
+    which.add_argument("room", nargs="?", metavar="ROOM", help="every entry of a room")
+    which.add_argument("--nick", metavar="NICK",
+                       help="everything NICK said, and their private conversations")
+    which.add_argument("--before", metavar="DATE",
+                       help="everything before DATE (YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ, UTC)")
+    for sub in (export, purge):
+        sub.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
+                         help=config_help)
 
 
 def flag_values(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
@@ -89,16 +127,32 @@ def hub_settings(config: Config) -> HubSettings:
     s = config.server
     return HubSettings(
         name=s.name, network=s.network, password=s.password,
-        motd=read_motd(s.motd_file), limits=config.limits,
+        motd=read_motd(s.motd_file), limits=config.limits, history=config.history,
     )
 
 
-class ChatServer:
-    """A hub with its listeners: started and stopped as one, by the CLI or by tests."""
+def describe_store(store: Store) -> str:
+    if isinstance(store, SqliteStore):
+        return f"history in {store.db}"
+    if store.settings.backend == "memory":
+        return "history in memory, until the server stops"
+    return "history off ([store] backend = none)"
 
-    def __init__(self, config: Config) -> None:
+
+class ChatServer:
+    """A store, a hub and its listeners: started and stopped as one, by the CLI or by tests.
+
+    `store` is opened already (the CLI opens it before listening or detaching); without
+    one, the store [store] backend names is made and opened here (StoreError).
+    """
+
+    def __init__(self, config: Config, store: Store | None = None) -> None:
         self.config = config
-        self.hub = Hub(hub_settings(config))
+        if store is None:
+            store = make_store(config)
+            store.open()
+        self.store = store
+        self.hub = Hub(hub_settings(config), history=store)
         self.listener: Listener | None = None
         self.addresses: list[tuple[str, int]] = []
 
@@ -107,6 +161,7 @@ class ChatServer:
 
     async def start(self, sockets: Sequence[socket.socket] = ()) -> list[tuple[str, int]]:
         """Accept on `sockets` bound already, or bind the configured address (OSError)."""
+        self.store.start(asyncio.get_running_loop())
         self.listener = Listener(self.config.limits, self.new_session)
         if sockets:
             self.addresses = [
@@ -118,13 +173,16 @@ class ChatServer:
         return self.addresses
 
     async def stop(self, reason: str = SHUTDOWN_REASON) -> None:
-        """Stop listening, tell every client why, wait a bounded time for them to go."""
+        """Stop listening, tell every client why, wait a bounded time for them to go;
+        then commit every history entry queued (the goodbyes included) and close."""
         if self.listener is None:
+            await asyncio.to_thread(self.store.close)
             return
         self.listener.stop_listening()
         self.hub.shutdown(reason)
         await self.listener.wait_closed(self.config.limits.shutdown_grace)
         self.listener = None
+        await asyncio.to_thread(self.store.close)
 
 
 async def reload_config(server: ChatServer, source: ConfigSource, lock: asyncio.Lock) -> None:
@@ -159,15 +217,17 @@ async def serve(
     *,
     sockets: Sequence[socket.socket] = (),
     pidfile: Pidfile | None = None,
+    store: Store | None = None,
 ) -> int:
     """Run until SIGTERM or SIGINT, reloading on SIGHUP; the exit status."""
     loop = asyncio.get_running_loop()
-    server = ChatServer(config)
+    server = ChatServer(config, store)
     try:
         addresses = await server.start(sockets)
     except OSError as exc:
         log.error("cannot listen on %s:%s: %s", config.server.host, config.server.port,
                   exc.strerror or exc)
+        await asyncio.to_thread(server.store.close)
         return 1
     stop = asyncio.Event()
     received: list[str] = []
@@ -228,6 +288,8 @@ def run(args: argparse.Namespace) -> int:
               " < environment < flags")
         print(to_toml(config), end="")
         return 0
+    if args.command == "history":
+        return run_history(args, config)
     if args.check_config:
         print(f"chat-server: configuration OK ({source.file() or 'no file, defaults'})")
         return 0
@@ -243,6 +305,13 @@ def run(args: argparse.Namespace) -> int:
         return fail(f"cannot open log file {args.log_file}: {exc.strerror}", 1)
     # Until the loop handles it, a SIGHUP (a reload) must not kill the starting server.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    # Opened before listening and detaching, so a bad database is said on the terminal.
+    store = make_store(config)
+    try:
+        store.open()
+    except StoreError as exc:
+        handler.close()
+        return fail(str(exc), 1)
     try:
         sockets = bind(config.server.host, config.server.port)
     except OSError as exc:
@@ -250,23 +319,90 @@ def run(args: argparse.Namespace) -> int:
         return fail(f"cannot listen on {config.server.host}:{config.server.port}: "
                     f"{exc.strerror or exc}", 1)
     logs.configure(handler, config.server.log_level, config.server.log_format)
+    log.info("%s", describe_store(store))
     if args.daemon:
         detach([*sockets, handler.stream], stderr=handler.stream)
     try:
         factory, loop_name = loop_factory()
         log.info("roomchat %s on %s", __version__, loop_name)
         with asyncio.Runner(loop_factory=factory) as runner:
-            return runner.run(serve(config, source, sockets=sockets, pidfile=pidfile))
+            return runner.run(serve(config, source, sockets=sockets, pidfile=pidfile,
+                                    store=store))
     except Exception:
         log.exception("stopped by an unexpected error")
         return 1
     finally:
+        # However the loop ended, what was recorded is written before the process exits.
+        store.close()
         if pidfile is not None:
             pidfile.remove()
         # A loop that took a socket over has closed it already (closing twice is
         # harmless); this closes the ones it never got, after an early failure.
         for sock in sockets:
             sock.close()
+
+
+def parse_date(text: str) -> float:
+    """YYYY-MM-DD (midnight) or an ISO 8601 time, UTC unless it says otherwise; seconds."""
+    when = datetime.datetime.fromisoformat(text)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.UTC)
+    return when.timestamp()
+
+
+def run_history(args: argparse.Namespace, config: Config) -> int:
+    """`chat-server history export|purge`, on the database of [store] data_dir."""
+    if config.store.backend != "sqlite":
+        return fail(f"history {args.action}: [store] backend is {config.store.backend}, "
+                    "so there is no history database", 1)
+    before = None
+    if args.action == "export":
+        if args.room and (args.nick or args.with_nick):
+            return fail("history export: give ROOM or --nick A --with B, not both", 2)
+        if args.room:
+            if not names.is_valid_room(args.room):
+                return fail(f"history export: {args.room!r} is not a room name "
+                            "(quote it: '#lobby')", 2)
+            key = room_key(names.fold(args.room))
+        elif args.nick and args.with_nick:
+            key = dm_key(names.fold(args.nick), names.fold(args.with_nick))
+        else:
+            return fail("history export: give ROOM, or --nick A --with B", 2)
+    else:
+        if args.room is not None and not names.is_valid_room(args.room):
+            return fail(f"history purge: {args.room!r} is not a room name (quote it: "
+                        "'#lobby')", 2)
+        if args.before is not None:
+            try:
+                before = parse_date(args.before)
+            except ValueError:
+                return fail(f"history purge: --before {args.before!r} is not a date; use "
+                            "YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ (UTC)", 2)
+    path = data_dir(config.store) / DB_NAME
+    if not path.is_file():
+        return fail(f"history {args.action}: no history database at {path} "
+                    "(see [store] data_dir)", 1)
+    # The admin commands read or delete; they keep no recent lines in memory.
+    store = SqliteStore(config.store, dataclasses.replace(config.history, memory_targets=0),
+                        path=path)
+    try:
+        store.open()
+        if args.action == "export":
+            for entry in store.export(key):
+                sys.stdout.write(json.dumps(export_record(entry), ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+            return 0
+        removed = store.purge(
+            target=room_key(names.fold(args.room)) if args.room is not None else None,
+            nick=names.fold(args.nick) if args.nick is not None else None,
+            before=before)
+    except StoreError as exc:
+        return fail(str(exc), 1)
+    except BrokenPipeError:  # `| head` stopped reading: not an error of ours
+        sys.stderr.close()
+        return 0
+    print(f"chat-server: purged {removed} entries from {path}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> None:
