@@ -30,6 +30,7 @@ async def running_history_server(limits: dict[str, Any] | None = None,
     config = make_config(**(limits or {}))
     apply(config, {"store": {"backend": "memory"}, "history": history}, "test")
     server = ChatServer(config)
+    server.hub.settings.history = config.history
     store: MemoryStore | None = None
     if isinstance(server.hub.history, NullHistory):
         # The server keeps no history of its own in this configuration: give it one.
