@@ -83,9 +83,11 @@ class ServerProcess:
 class RawIrc:
     """A hand-driven IRC client on a real socket."""
 
-    def __init__(self, port: int, nick: str) -> None:
+    def __init__(self, port: int, nick: str, password: str | None = None) -> None:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
         self.reader = self.sock.makefile("rb")
+        if password is not None:
+            self.send(f"PASS {password}")
         self.send(f"NICK {nick}")
         self.send(f"USER {nick} 0 * :{nick}")
         self.expect(r"^:\S+ 001 ")
