@@ -7,7 +7,8 @@ from __future__ import annotations
 
 MIGRATIONS: list[str] = [
     # 1: entries in record order (seq), read by target in (time_ms, seq) order; `nick`
-    # is the sender's folded nick, for purging what one person said.
+    # is the sender's folded nick, for purging what one person said; `params` holds
+    # each IRC parameter after a LF (or, should one hold a LF, a JSON array).
     """
     CREATE TABLE entries (
         seq     INTEGER PRIMARY KEY,

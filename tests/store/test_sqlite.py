@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from store.storehelpers import MakeStore, ask, entry, store_config
 
-from chat_server.hub.history import Query, Ref, RefKind, Sub
+from chat_server.hub.history import Entry, Query, Ref, RefKind, Sub
 from chat_server.store import SqliteStore, StoreError
 from chat_server.store.migrations import MIGRATIONS
 
@@ -185,3 +185,15 @@ async def test_retention_runs_in_the_writer_by_itself(tmp_path: Path) -> None:
         assert [e.msgid for e in store.export("#room")] == ["m8", "m9", "m10"]
     finally:
         await asyncio.to_thread(store.close)
+
+
+@pytest.mark.parametrize("params", [
+    (), ("",), ("#room", ""), ("#room", "hello: world", "third"), ("#room", "a\nb"), ("[x",),
+])
+async def test_parameters_come_back_exactly(tmp_path: Path, params: tuple[str, ...]) -> None:
+    config = store_config(tmp_path)
+    store = SqliteStore(config.store, config.history)
+    store.open()
+    store.record(Entry("#room", "m1", T0, "PRIVMSG", "al!u@h", params))
+    store.close()
+    assert [e.params for e in store.export("#room")] == [params]
