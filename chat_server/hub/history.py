@@ -91,7 +91,9 @@ class Query:
     the asker may see (nothing is dropped after the query and pages never shrink).
 
     The hub checks who may read `target` before asking. For TARGETS, `targets` lists
-    the keys the asker may read and `start`/`end` are TIMESTAMP refs.
+    the keys the asker may read and `start`/`end` are TIMESTAMP refs; `party` (the
+    asker's folded nick) adds every private conversation kept with them, so partners
+    who are offline, unknown to the hub, are found too.
     """
 
     sub: Sub
@@ -101,6 +103,7 @@ class Query:
     kinds: frozenset[str] = MESSAGE_KINDS
     end: Ref | None = None
     targets: tuple[str, ...] = ()
+    party: str = ""
 
 
 @dataclass(frozen=True, slots=True)

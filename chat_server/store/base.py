@@ -83,6 +83,9 @@ class Scans(Protocol):
                kinds: frozenset[str]) -> int | None:
         """The time of the newest entry of those kinds with after_ms < time < before_ms."""
 
+    def conversations(self, party: str) -> list[str]:
+        """The keys of the private conversations kept with `party` (a folded nick)."""
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Point:
@@ -170,8 +173,11 @@ def _targets(query: Query, scans: Scans, limit: int) -> list[TargetActivity]:
         return []
     a, b = to_ms(query.start.time), to_ms(end.time)
     low, high = min(a, b), max(a, b)
+    keys = list(query.targets)
+    if query.party:
+        keys += scans.conversations(query.party)
     found = []
-    for target in dict.fromkeys(query.targets):
+    for target in dict.fromkeys(keys):
         ms = scans.latest(target, low, high, query.kinds)
         if ms is not None:
             found.append((ms, target))

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 
 from chat_server.config import HistorySection, StoreSection
-from chat_server.hub.history import Answer, Entry, Query
+from chat_server.hub.history import Answer, Entry, Query, dm_parties
 from chat_server.store.base import (
     MAX_SEQ,
     Key,
@@ -124,6 +124,9 @@ class MemoryStore(Store):
                kinds: frozenset[str]) -> int | None:
         newest = self.scan(target, (after_ms, MAX_SEQ), (before_ms, 0), True, 1, kinds)
         return to_ms(newest[0].time) if newest else None
+
+    def conversations(self, party: str) -> list[str]:
+        return [key for key in self._targets if party in (dm_parties(key) or ())]
 
     # -- admin ------------------------------------------------------------------
 

@@ -9,6 +9,8 @@ MIGRATIONS: list[str] = [
     # 1: entries in record order (seq), read by target in (time_ms, seq) order; `nick`
     # is the sender's folded nick, for purging what one person said; `params` holds
     # each IRC parameter after a LF (or, should one hold a LF, a JSON array).
+    # `conversations` lists each private conversation under both its parties, for
+    # TARGETS to find partners the hub no longer knows.
     """
     CREATE TABLE entries (
         seq     INTEGER PRIMARY KEY,
@@ -23,5 +25,10 @@ MIGRATIONS: list[str] = [
     CREATE INDEX entries_by_target ON entries (target, time_ms, seq);
     CREATE INDEX entries_by_msgid ON entries (msgid);
     CREATE INDEX entries_by_time ON entries (time_ms);
+    CREATE TABLE conversations (
+        party  TEXT NOT NULL,
+        target TEXT NOT NULL,
+        PRIMARY KEY (party, target)
+    ) WITHOUT ROWID;
     """,
 ]

@@ -193,9 +193,13 @@ class SqlScans:
             (target, after_ms, before_ms, *kind_list)).fetchone()
         return None if row is None else int(row[0])
 
+    def conversations(self, party: str) -> list[str]:
+        return [key for (key,) in self.conn.execute(
+            "SELECT target FROM conversations WHERE party = ?", (party,))]
+
 
 def insert(conn: sqlite3.Connection, entries: Sequence[Entry]) -> None:
-    """Write entries, in order, in one transaction."""
+    """Write entries, in order, in one transaction; note new private conversations."""
     conn.execute("BEGIN")
     try:
         conn.executemany(
@@ -203,11 +207,22 @@ def insert(conn: sqlite3.Connection, entries: Sequence[Entry]) -> None:
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             [(e.target, to_ms(e.time), e.msgid, e.kind, e.source, _folded_nick(e.source),
               encode_params(e.params)) for e in entries])
+        private = {e.target: parties for e in entries if (parties := dm_parties(e.target))}
+        if private:
+            conn.executemany(
+                "INSERT OR IGNORE INTO conversations (party, target) VALUES (?, ?)",
+                [(party, key) for key, parties in private.items() for party in parties])
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+
+
+def forget_empty_conversations(conn: sqlite3.Connection) -> None:
+    """Conversations with no entry left are forgotten, under both parties."""
+    conn.execute("DELETE FROM conversations WHERE NOT EXISTS "
+                 "(SELECT 1 FROM entries WHERE entries.target = conversations.target)")
 
 
 class SqliteStore(Store):
@@ -446,6 +461,8 @@ class SqliteStore(Store):
                         "DELETE FROM entries WHERE seq IN (SELECT seq FROM entries "
                         "WHERE target = ? ORDER BY time_ms, seq LIMIT ?)",
                         (target, count - cap)).rowcount
+        if removed:
+            forget_empty_conversations(conn)
         return removed
 
     def _on_loop(self, callback: Callable[..., object], *args: object) -> None:
@@ -535,18 +552,23 @@ class SqliteStore(Store):
                 where.append("target = ?")
                 args.append(target)
             if nick is not None:
-                conversations = [
-                    key for (key,) in conn.execute(
-                        "SELECT DISTINCT target FROM entries WHERE target LIKE '% %'")
-                    if nick in (dm_parties(key) or ())]
+                conversations = SqlScans(conn).conversations(nick)
                 marks = ",".join("?" * len(conversations))
                 where.append(f"(nick = ? OR target IN ({marks}))")
                 args += [nick, *conversations]
             if before is not None:
                 where.append("time_ms < ?")
                 args.append(to_ms(before))
-            return int(conn.execute(f"DELETE FROM entries WHERE {' AND '.join(where)}",
-                                    args).rowcount)
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                removed = conn.execute(f"DELETE FROM entries WHERE {' AND '.join(where)}",
+                                       args).rowcount
+                forget_empty_conversations(conn)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            return int(removed)
 
         removed = self._job(job)
         self._on_loop(self.recent_lines.forget, lambda e: not gone(e))

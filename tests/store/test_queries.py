@@ -173,6 +173,22 @@ async def test_targets_lists_conversations_by_their_latest_time(store: Store) ->
     assert await targets(T0 + 100, T0, 2) == [("#a", T0 + 5), ("#late", T0 + 50)]
 
 
+async def test_targets_finds_the_askers_conversations_the_hub_does_not_know(
+    store: Store,
+) -> None:
+    store.record(entry(1, T0 + 1, target="al bo"))
+    store.record(entry(2, T0 + 2, target="al zed", nick="zed"))  # zed is offline
+    store.record(entry(3, T0 + 3, target="bo cy"))  # not al's
+    store.record(entry(4, T0 + 4, target="#a"))
+    query = Query(Sub.TARGETS, "", ts(T0), 10, end=ts(T0 + 10), targets=("#a",), party="al")
+    answer = await ask(store, query)
+    assert [(row.target, row.time) for row in answer if isinstance(row, TargetActivity)] == [
+        ("al bo", T0 + 1), ("al zed", T0 + 2), ("#a", T0 + 4)]
+    await asyncio.to_thread(lambda: store.purge(nick="zed"))
+    answer = await ask(store, query)
+    assert [row.target for row in answer if isinstance(row, TargetActivity)] == ["al bo", "#a"]
+
+
 async def test_both_backends_give_the_same_answers(make_store: MakeStore) -> None:
     """Random histories and random questions: memory and SQLite agree on every one."""
     rnd = random.Random(1234)
@@ -200,7 +216,9 @@ async def test_both_backends_give_the_same_answers(make_store: MakeStore) -> Non
         start = STAR if sub is Sub.LATEST and rnd.random() < 0.3 else ref()
         if sub is Sub.TARGETS:
             query = Query(sub, "", ts(T0 + rnd.randrange(0, 130) / 4), limit, chosen,
-                          ts(T0 + rnd.randrange(0, 130) / 4), tuple(targets))
+                          ts(T0 + rnd.randrange(0, 130) / 4),
+                          tuple(rnd.sample(targets, rnd.randrange(0, 3))),
+                          rnd.choice(["", "al", "bo", "cy"]))
         else:
             query = Query(sub, rnd.choice(targets), start, limit, chosen,
                           ref() if sub is Sub.BETWEEN else None)
