@@ -28,7 +28,7 @@ from chat_server.hub.playback import Refused, parse_request
 from chat_server.protocol import names
 from chat_server.protocol import numerics as N
 from chat_server.protocol.message import MAX_REST_BYTES, Message, split_text
-from chat_server.protocol.text import strip_controls
+from chat_server.protocol.text import number, strip_controls
 
 if TYPE_CHECKING:
     from chat_server.hub.hub import Hub
@@ -91,7 +91,7 @@ def cap(hub: Hub, user: User, msg: Message) -> None:
     if sub == "LS":
         if not user.registered:
             user.cap_negotiating = True
-        if msg.param(1).isdigit() and int(msg.param(1)) >= 302:
+        if (number(msg.param(1)) or 0) >= 302:
             user.caps = user.caps | {"cap-notify"}
         hub.send_line(user, "CAP", label, "LS", " ".join(CAPABILITIES))
     elif sub == "LIST":
@@ -572,7 +572,7 @@ def whois(hub: Hub, user: User, msg: Message) -> None:
 def whowas(hub: Hub, user: User, msg: Message) -> None:
     nick = msg.params[0]
     folded = names.fold(nick)
-    count = int(msg.param(1)) if msg.param(1).isdigit() and int(msg.param(1)) > 0 else 10
+    count = number(msg.param(1)) or 10
     found = [e for e in reversed(hub.whowas) if names.fold(e.nick) == folded][:count]
     if not found:
         hub.reply(user, N.ERR_WASNOSUCHNICK, nick, "There was no such nickname")
@@ -752,10 +752,11 @@ def _apply_param_mode(
                 return None
             room.limit = 0
             return ""
-        if not arg.isdigit() or int(arg) <= 0:
+        limit = number(arg)
+        if not limit:
             hub.reply(user, N.ERR_INVALIDMODEPARAM, room.name, "l", arg, "Invalid limit")
             return None
-        room.limit = int(arg)
+        room.limit = limit
         return arg
     # letter == "b"
     mask = names.normalize_mask(strip_controls(arg).replace(" ", ""))

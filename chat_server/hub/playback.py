@@ -27,6 +27,7 @@ from chat_server.hub.events import (
     make_source,
 )
 from chat_server.hub.history import Entry, Ref, RefKind, Sub, dm_parties
+from chat_server.protocol.text import number
 
 # "MSGREFTYPES=msgid,timestamp": the reference types this server takes, in the order
 # it prefers them (msgids are exact; times may be shared by several entries).
@@ -111,9 +112,10 @@ def parse_request(params: tuple[str, ...], most: int) -> Request:
     if len(rest) > _ARITY[sub]:
         raise Refused("INVALID_PARAMS", (sub.value,), "Too many parameters")
     raw_limit = rest[-1]
-    if not raw_limit.isdigit() or int(raw_limit) < 1:
+    wanted = number(raw_limit)
+    if not wanted:
         raise Refused("INVALID_PARAMS", (sub.value, raw_limit), "Invalid limit")
-    limit = min(int(raw_limit), most)
+    limit = min(wanted, most)
     if sub is Sub.TARGETS:
         start, end = (parse_ref(sub, r) for r in rest[:2])
         for ref, raw in ((start, rest[0]), (end, rest[1])):

@@ -19,3 +19,12 @@ def strip_controls(text: str, keep_formatting: bool = False) -> str:
         for ch in text
         if not (ch < " " or ch == "\x7f") or (keep_formatting and ch in FORMATTING)
     )
+
+
+def number(text: str) -> int | None:
+    """A count typed as ASCII digits; None for anything else.
+
+    str.isdigit() alone is not enough: it is true of "²" and other Unicode digits that
+    int() refuses, which would turn a typo into a traceback.
+    """
+    return int(text) if text.isascii() and text.isdigit() else None

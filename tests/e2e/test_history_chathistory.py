@@ -192,6 +192,7 @@ async def test_private_history_is_read_by_its_two_parties_only(connect: ClientFa
     ("CHATHISTORY LATEST #dev * 0", "INVALID_PARAMS"),
     ("CHATHISTORY LATEST #dev * -5", "INVALID_PARAMS"),
     ("CHATHISTORY LATEST #dev * ten", "INVALID_PARAMS"),
+    ("CHATHISTORY LATEST #dev * ²", "INVALID_PARAMS"),
     ("CHATHISTORY BEFORE #dev * 10", "INVALID_PARAMS"),
     ("CHATHISTORY BEFORE #dev timestamp=yesterday 10", "INVALID_PARAMS"),
     ("CHATHISTORY BEFORE #dev timestamp=2026-13-45T99:00:00.000Z 10", "INVALID_PARAMS"),

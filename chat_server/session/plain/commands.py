@@ -17,6 +17,7 @@ from chat_server.protocol import numerics as N
 from chat_server.protocol import plain as P
 from chat_server.protocol.message import Message
 from chat_server.protocol.names import CHANTYPES
+from chat_server.protocol.text import number
 from chat_server.session.plain.state import Gather, Stage, room_name
 
 if TYPE_CHECKING:
@@ -191,12 +192,12 @@ def _away(s: PlainSession, rest: str) -> None:
        "or your private conversation with NICK.")
 def _history(s: PlainSession, rest: str) -> None:
     words = rest.split()
-    if len(words) > 2 or (len(words) == 2 and not words[1].isdigit()):
+    if len(words) > 2 or (len(words) == 2 and number(words[1]) is None):
         s.write(P.error("Usage: /history [NICK|ROOM] [N]"))
         return
     count = HISTORY_DEFAULT
-    if words and words[-1].isdigit():
-        count = int(words.pop())
+    if words and number(words[-1]) is not None:
+        count = number(words.pop()) or 0
     if count < 1:
         s.write(P.error("Show at least 1 message: /history [NICK|ROOM] [N]"))
         return

@@ -35,6 +35,7 @@ from chat_server.hub.events import (
 from chat_server.protocol import numerics as N
 from chat_server.protocol import plain as P
 from chat_server.protocol.names import CHANTYPES
+from chat_server.protocol.text import number
 from chat_server.session.plain.state import Gather, Stage
 
 if TYPE_CHECKING:
@@ -231,7 +232,8 @@ def _list_row(s: PlainSession, p: tuple[str, ...]) -> bytes:
     room, members, about = p[0], p[1], p[2] if len(p) > 2 else ""
     # The hub puts the room's modes first, "[+nt] topic": plain users see the topic.
     topic = about.partition("] ")[2] if about.startswith("[") else about
-    people = P.count(int(members), "person", "people") if members.isdigit() else members
+    count = number(members)
+    people = P.count(count, "person", "people") if count is not None else members
     return _now(s, f"* {room} ({people}){': ' + topic if topic else ''}")
 
 
@@ -251,7 +253,8 @@ def _ban_end(s: PlainSession, p: tuple[str, ...]) -> bytes:
 
 
 def _whois_idle(s: PlainSession, p: tuple[str, ...]) -> bytes:
-    since = P.clock(float(p[2])) if p[2].isdigit() else p[2]
+    signon = number(p[2])
+    since = P.clock(signon) if signon is not None else p[2]
     return _now(s, f"* {p[0]} has been idle {p[1]}s, here since {since}")
 
 
