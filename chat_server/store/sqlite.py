@@ -355,7 +355,8 @@ class SqliteStore(Store):
             stopping = self._stopping
             while self._pending:
                 held.append(self._pending.popleft())
-            excess = len(held) - self.settings.queue_max
+            # Bounded while writes fail; a burst while they succeed is written, not dropped.
+            excess = len(held) - self.settings.queue_max if failing_since else 0
             if excess > 0:
                 for _ in range(excess):
                     held.popleft()

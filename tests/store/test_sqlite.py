@@ -197,3 +197,35 @@ async def test_parameters_come_back_exactly(tmp_path: Path, params: tuple[str, .
     store.record(Entry("#room", "m1", T0, "PRIVMSG", "al!u@h", params))
     store.close()
     assert [e.params for e in store.export("#room")] == [params]
+
+
+async def test_while_writes_fail_the_queue_is_bounded_and_the_loss_counted(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture,
+) -> None:
+    config = store_config(tmp_path, store_busy_timeout=0.05, store_queue_max=5)
+    store = SqliteStore(config.store, config.history)
+    store.open()
+    store.start(asyncio.get_running_loop())
+    blocker = sqlite3.connect(db_path(tmp_path), isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        with caplog.at_level(logging.INFO, logger="chat_server.store"):
+            for n in range(1, 11):
+                store.record(entry(n, T0 + n))
+            for _ in range(400):
+                if any("dropped the 5 oldest" in r.getMessage() for r in caplog.records):
+                    break
+                await asyncio.sleep(0.02)
+            blocker.execute("COMMIT")
+            for _ in range(400):
+                if any("5 lost" in r.getMessage() for r in caplog.records):
+                    break
+                await asyncio.sleep(0.02)
+            assert any("dropped the 5 oldest" in r.getMessage() for r in caplog.records)
+            assert any("5 entries written, 5 lost" in r.getMessage() for r in caplog.records)
+    finally:
+        if blocker.in_transaction:
+            blocker.execute("COMMIT")
+        blocker.close()
+        await asyncio.to_thread(store.close)
+    assert [e.msgid for e in store.export("#room")] == [f"m{n}" for n in range(6, 11)]
