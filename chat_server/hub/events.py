@@ -1,7 +1,7 @@
 """What the hub tells sessions: immutable events, rendered by each session's dialect.
 
 Room events carry nothing that depends on who receives them, so one rendering per
-output form serves every member (DESIGN.md, Fan-out). Replies (`Reply`) are addressed
+output form serves every member (docs/ARCHITECTURE.md, Fan-out). Replies (`Reply`) are addressed
 to one user and rendered for that user alone. Must not import the session, transport
 or store layers.
 """
