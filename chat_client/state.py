@@ -491,10 +491,8 @@ class ClientState:
         while we were disconnected counts as unread (but rings no bell).
         """
         buf = self.find(e.target)
-        if buf is None and e.messages:
-            buf = self._buffer_for(e.messages[0])
         if buf is None:
-            return
+            return  # closed (a /part or /close) while the answer was on its way
         if e.purpose is ev.HistoryPurpose.OLDER:
             buf.loading_older = False
         if e.error:

@@ -2,15 +2,16 @@
 
 Owns how the state looks: the room list, the topic bar, the message pane (wrapping by
 display width, the unread marker, the "N new below" indicator, the note at the top
-while older history loads or once there is none), the member list, the status line
-and the input line. Draws only what fits on screen, so a room with
-10,000 lines renders as fast as one with ten. Must not import key bindings or the
-network layer; it changes nothing in the state.
+while older history loads or once there is none, a rule where the day changes), the
+member list, the status line and the input line. Draws only what fits on screen, so a
+room with 10,000 lines renders as fast as one with ten. Must not import key bindings
+or the network layer; it changes nothing in the state.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import TYPE_CHECKING
 
 from prompt_toolkit.filters import Condition
@@ -166,10 +167,13 @@ class MessagePane(UIControl):
         width, height = self.size
         buf = self.state.active
         rows = 1
+        day: date | None = None
         for i, line in enumerate(buf.lines):
             if not buf.visible(line):
                 continue
             rows += len(self._rows(line, width)) + (line.seq == buf.marker_seq)
+            rows += day is not None and _day(line) != day
+            day = _day(line)
             if rows >= height:
                 return len(buf.lines) - 1 - i
         return 0
@@ -182,10 +186,17 @@ class MessagePane(UIControl):
         marker = buf.marker_seq
         placed = marker is None
         exhausted = True
+        newer: Line | None = None
         for line in buf.iter_back():
             if count >= height:
                 exhausted = False
                 break
+            if newer is not None and _day(line) != _day(newer):
+                # History can reach back days; a time alone would not say which day.
+                chunks.append([self._rule(f" {_day_label(_day(newer))} ", width,
+                                          "class:noise")])
+                count += 1
+            newer = line
             rows = self._rows(line, width)
             chunks.append(rows)
             count += len(rows)
@@ -219,6 +230,14 @@ class MessagePane(UIControl):
     def _rule(label: str, width: int, style: str) -> StyleAndTextTuples:
         side = max((width - len(label)) // 2, 0)
         return [(style, "─" * side + label + "─" * max(width - side - len(label), 0))]
+
+
+def _day(line: Line) -> date:
+    return line.time.astimezone().date()
+
+
+def _day_label(day: date) -> str:
+    return f"{day:%A} {day.day} {day:%B %Y}"
 
 
 def room_list(state: ClientState) -> Callable[[], StyleAndTextTuples]:

@@ -163,3 +163,10 @@ def test_clear_forgets_the_msgids_too() -> None:
     state.active.clear()
     state.apply(page(LATEST, [1, 2]))
     assert texts(state.active) == ["line 1", "line 2"]
+
+
+def test_history_for_a_buffer_closed_meanwhile_does_not_reopen_it() -> None:
+    state = joined("#a", "#b")
+    state.apply(ev.Parted("#b", "me", "", True, at(1001)))
+    state.apply(page(LATEST, [1, 2], room="#b"))
+    assert state.find("#b") is None

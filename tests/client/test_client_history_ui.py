@@ -77,7 +77,11 @@ def test_joining_shows_the_latest_lines_with_their_own_times() -> None:
     assert buf.unread == 0
     rows = [row for row in rows_of(MessagePane(client.state), 80, 20) if row.strip()]
     assert rows[-1].endswith("You joined #lobby")
-    assert rows[-2].startswith(f"{clock(149)}          bob │ line 149")
+    # Days ago: a rule names the day the live lines begin, under the history's times.
+    today = buf.lines[-1].time.astimezone()
+    assert f" {today:%A} {today.day} {today:%B %Y} " in rows[-2]
+    assert rows[-3].startswith(f"{clock(149)}          bob │ line 149")
+    assert rows[-4].startswith(f"{clock(148)}          bob │ line 148")
     assert wire.take() == []
 
 
