@@ -255,6 +255,15 @@ class RecentCache:
                     break
         return picked[::-1]
 
+    def trim_before(self, cutoff_ms: int) -> None:
+        """Drop entries older than retention keeps, from each deque's old end only: a
+        pass costs the targets plus what goes, so it can run on the loop."""
+        for target, lines in list(self._lines.items()):
+            while lines and to_ms(lines[0].time) < cutoff_ms:
+                lines.popleft()
+            if not lines:
+                del self._lines[target]
+
     def forget(self, keep: Callable[[Entry], bool]) -> None:
         """Drop the entries that retention or a purge removed from the store."""
         for target, lines in list(self._lines.items()):

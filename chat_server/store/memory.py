@@ -48,6 +48,14 @@ class _Target:
             self.entries.insert(at, entry)
         self.msgids.setdefault(entry.msgid, key)
 
+    def drop_oldest(self, count: int) -> None:
+        """Forget the first `count` entries (retention): cheap, they are at the front."""
+        for key, entry in zip(self.keys[:count], self.entries[:count], strict=True):
+            if self.msgids.get(entry.msgid) == key:
+                del self.msgids[entry.msgid]
+        del self.keys[:count]
+        del self.entries[:count]
+
     def keep(self, wanted: Callable[[Key, Entry], bool]) -> int:
         pairs = [(k, e) for k, e in zip(self.keys, self.entries, strict=True) if wanted(k, e)]
         removed = len(self.keys) - len(pairs)
@@ -151,16 +159,18 @@ class MemoryStore(Store):
         removed = 0
         if self.history.max_age:
             cutoff = to_ms(now - self.history.max_age * 86400)
-            removed += self._remove(lambda e: to_ms(e.time) < cutoff)
+            for key, target in list(self._targets.items()):
+                old = bisect.bisect_left(target.keys, (cutoff, 0))
+                target.drop_oldest(old)
+                removed += old
+                if not target.keys:
+                    del self._targets[key]
+            self.recent_lines.trim_before(cutoff)
         if self.history.max_per_target:
             cap = self.history.max_per_target
             for target in self._targets.values():
                 excess = len(target.keys) - cap
                 if excess > 0:
-                    target.keys = target.keys[excess:]
-                    target.entries = target.entries[excess:]
-                    target.msgids = {}
-                    for kept_key, entry in zip(target.keys, target.entries, strict=True):
-                        target.msgids.setdefault(entry.msgid, kept_key)
+                    target.drop_oldest(excess)
                     removed += excess
         return removed

@@ -449,7 +449,7 @@ class SqliteStore(Store):
                 if count < PRUNE_SLICE:
                     break
             if removed:
-                self._on_loop(self.recent_lines.forget, lambda e: to_ms(e.time) >= cutoff)
+                self._on_loop(self.recent_lines.trim_before, cutoff)
         cap = self.history.max_per_target
         if cap:
             targets = dirty if dirty is not None else [
