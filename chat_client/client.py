@@ -1,10 +1,11 @@
 """The client core shared by both front ends: state, protocol and what the user typed.
 
 Owns the glue between the sans-I/O protocol and the state (apply events, rejoin rooms
-and catch up private conversations after registration, fetch older history when the
-view reaches the top, flush queued bytes to whatever writer the network layer
-attached) and the meaning of an input line (a /command or text for the active buffer). Must not
-import prompt_toolkit or open sockets: `net` attaches a write function.
+and catch up private conversations after registration, fetch the latest history of a
+conversation just opened and older history when the view reaches the top, flush
+queued bytes to whatever writer the network layer attached) and the meaning of an
+input line (a /command or text for the active buffer). Must not import prompt_toolkit
+or open sockets: `net` attaches a write function.
 """
 
 from __future__ import annotations

@@ -3,9 +3,9 @@
 Owns the buffers (server, rooms, private conversations), their bounded scrollback,
 unread counts, mention marks, the unread marker, scroll positions, members, and the
 connection status line's facts, and where history goes: merged by time, once per
-msgid, above a scrolled view without moving it. It applies `events` and tells listeners that
-something changed; the full-screen layout and the simple transcript both read it.
-Must not import prompt_toolkit, asyncio, sockets or the protocol object.
+msgid, above a scrolled view without moving it. It applies `events` and tells
+listeners that something changed; the full-screen layout and the simple transcript
+both read it. Must not import prompt_toolkit, asyncio, sockets or the protocol object.
 """
 
 from __future__ import annotations
