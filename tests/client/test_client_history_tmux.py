@@ -20,12 +20,13 @@ from chat_server.protocol.message import parse_line
 
 LINES = 150
 # Seconds on screen, so that each line's time can be checked against the server's.
-# The first retry waits 3 to 6 seconds: time for a raw client to speak in the gap.
+# The first retry waits 4 to 8 seconds: time for the server to restart and a raw
+# client to speak in the gap (well under a second on an idle machine).
 CLIENT_CONFIG = """\
 bell = false
 timestamp_format = "%H:%M:%S"
-reconnect_min = 6.0
-reconnect_max = 6.0
+reconnect_min = 8.0
+reconnect_max = 8.0
 """
 
 
