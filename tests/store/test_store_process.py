@@ -149,3 +149,27 @@ def test_admin_commands_say_what_is_wrong(tmp_path: Path, args: list[str], says:
     assert done.returncode != 0
     assert says in done.stderr and "Traceback" not in done.stderr
     assert len(done.stderr.splitlines()) == 1
+
+
+async def test_export_of_a_private_conversation_after_sigterm(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    server = ServerProcess([], env=store_env(data))
+    try:
+        al = await IrcClient.connect("127.0.0.1", server.port)
+        await al.register("al")
+        bo = await IrcClient.connect("127.0.0.1", server.port)
+        await bo.register("Bo")
+        await al.send("PRIVMSG bo :hi bo")
+        await bo.expect(r"PRIVMSG Bo :hi bo")
+        await bo.send("PRIVMSG al :hi al")
+        await al.expect(r"PRIVMSG al :hi al")
+        server.proc.send_signal(signal.SIGTERM)
+        await asyncio.to_thread(server.rest_of_log)
+        for client in (al, bo):
+            await client.close()
+    finally:
+        server.stop()
+    done = chat_server(tmp_path, data, "history", "export", "--nick", "BO", "--with", "Al")
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [(line["nick"], line["text"]) for line in lines] == [("al", "hi bo"), ("Bo", "hi al")]
