@@ -239,8 +239,9 @@ class RecentCache:
         """Warm one target with entries older than any it holds, oldest first."""
         if self.per_target and self.max_targets:
             lines = self._deque(target)
-            older = list(entries)[-self.per_target:]
-            lines.extendleft(reversed(older[: max(0, self.per_target - len(lines))]))
+            room = self.per_target - len(lines)
+            if room > 0:
+                lines.extendleft(reversed(list(entries)[-room:]))
 
     def get(self, target: str, limit: int, kinds: frozenset[str]) -> list[Entry]:
         lines = self._lines.get(target)
