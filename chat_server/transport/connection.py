@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, cast
 
 from chat_server.protocol.framing import LineFramer, Overlong
-from chat_server.transport.tls import Certificates, certfp
+from chat_server.transport.tls import Certificates, TlsLayer
 
 if TYPE_CHECKING:
     from chat_server.transport.server import Listener
@@ -103,9 +103,9 @@ class Connection(asyncio.Protocol):
         "_abort_handle",
         "_backlog",
         "_framer",
-        "_handshake",
         "_out",
         "_paused",
+        "_tls",
         "_tokens",
         "_tokens_at",
         "certfp",
@@ -129,7 +129,7 @@ class Connection(asyncio.Protocol):
         self.tls = tls
         self.secure = False
         self.certfp = ""
-        self._handshake: asyncio.Task[None] | None = None
+        self._tls: TlsLayer | None = None
         limits = listener.limits
         self._framer = LineFramer(limits.max_line_bytes)
         self._out: list[bytes] | None = None
@@ -167,75 +167,53 @@ class Connection(asyncio.Protocol):
         if self.tls is None:
             self.listener.start_session(self)
         else:
-            self._handshake = self.listener.loop.create_task(
-                self._start_tls(self.transport, self.tls.context)
-            )
-
-    async def _start_tls(self, raw: asyncio.Transport, context: ssl.SSLContext) -> None:
-        """Handshake, then start the session; a failure closes quietly with a reason.
-
-        The handshake spends the registration timeout: a client that stalls half-way
-        is cut off when a silent plaintext client would be.
-        """
-        loop = self.listener.loop
-        left = max(0.01, self.listener.limits.registration_timeout - (loop.time() - self.opened))
-        try:
-            # The loop's own handshake timeout is only a backstop behind this one.
-            upgraded = await asyncio.wait_for(
-                loop.start_tls(raw, self, context, server_side=True,
-                               ssl_handshake_timeout=left + 1.0),
-                left,
-            )
-        except TimeoutError:
-            self._not_secured("Registration timeout")
-            return
-        except asyncio.CancelledError:
-            self._not_secured("Server shutting down")
-            raise
-        except Exception as exc:
-            # Plaintext on the TLS port, garbage, an unknown CA, a reset: the client's
-            # doing, worth a debug line and a count, never a traceback.
-            log.debug("TLS handshake with %s failed: %s", self.remote, exc)
-            self._not_secured("TLS handshake failed")
-            return
-        finally:
-            self._handshake = None
-        if upgraded is None or self.closing:
-            self._not_secured("Connection closed")
-            return
-        self.transport = upgraded
-        self.secure = True
-        self.certfp = certfp(self.transport.get_extra_info("ssl_object"))
-        self.listener.start_session(self)
-        held, self._backlog = self._backlog, None
-        if held and not self.closing:
-            self._take(list(held))
-
-    def _not_secured(self, reason: str) -> None:
-        """The handshake did not finish: no session was started, so the transport ends it."""
-        if not self.closing:
-            self.closing = True
-            self.close_reason = reason
-        self._backlog = None
-        self.listener.closed(self)
+            # The session starts once the handshake is done, within the registration
+            # timeout; the context is the one in use now (a reload does not touch it).
+            self._tls = TlsLayer(self.tls.context)
 
     def data_received(self, data: bytes) -> None:
         self.last_read = self.listener.loop.time()
         self.pinged_at = None
-        self.listener.stats.bytes_in += len(data)
         if self.closing:
             return
+        if self._tls is not None:
+            data = self._decrypt(self._tls, data)
+            if not data or self.closing:
+                return
+        self.listener.stats.bytes_in += len(data)
         items = self._framer.feed(data)
-        if not items:
-            return
-        if self.session is None:
-            # Lines that arrived with the end of a TLS handshake, before the session.
-            if self._backlog is None:
-                self._backlog = deque(items)
-            else:
-                self._backlog.extend(items)
-            return
-        self._take(items)
+        if items:
+            self._take(items)
+
+    def _decrypt(self, layer: TlsLayer, data: bytes) -> bytes:
+        """Plaintext from the client's records; the session starts with the handshake's end."""
+        handshaking = not layer.established
+        try:
+            plain = layer.receive(data)
+        except ssl.SSLError as exc:
+            # Plaintext on the TLS port, garbage, a CA we do not know: the client's
+            # doing, worth a debug line and a count, never a traceback.
+            self._send_tls_output(layer)
+            log.debug("TLS from %s failed: %s", self.remote, exc)
+            self.drop("TLS handshake failed" if handshaking else "TLS error")
+            return b""
+        if layer.peer_closed and self.transport is not None:
+            # close_notify: the client is done. Answer it and end, as after a FIN.
+            layer.close()
+            self._send_tls_output(layer)
+            self.transport.close()
+            return plain
+        self._send_tls_output(layer)
+        if handshaking and layer.established:
+            self.secure = True
+            self.certfp = layer.certfp()
+            self.listener.start_session(self)
+        return plain
+
+    def _send_tls_output(self, layer: TlsLayer) -> None:
+        out = layer.output()
+        if out and self.transport is not None and not self.transport.is_closing():
+            self.transport.write(out)
 
     def _take(self, items: list[bytes | Overlong]) -> None:
         if self.listener.limits.flood_rate <= 0:
@@ -258,7 +236,7 @@ class Connection(asyncio.Protocol):
             self._abort_handle.cancel()
         if not self.closing:
             self.closing = True
-            if self._handshake is not None:
+            if self._tls is not None and not self._tls.established:
                 self.close_reason = "TLS handshake failed"
             else:
                 self.close_reason = (
@@ -339,6 +317,10 @@ class Connection(asyncio.Protocol):
         stats.deliveries += len(out)
         stats.flushes += 1
         stats.bytes_out += len(data)
+        layer = self._tls
+        if layer is not None:
+            layer.send(data)
+            data = layer.output()
         transport.write(data)
         if self._abort_handle is not None:
             self._finish(transport)
@@ -382,6 +364,10 @@ class Connection(asyncio.Protocol):
         line included. A half-close sends everything, then FIN; input is read and
         discarded until the client closes its side or the grace timer aborts.
         """
+        layer = self._tls
+        if layer is not None and layer.established:
+            layer.close()
+            self._send_tls_output(layer)
         if not transport.can_write_eof():
             transport.close()
             return

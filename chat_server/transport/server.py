@@ -169,9 +169,11 @@ class Listener:
         lim = self.limits
         for conn in list(self.connections):
             session = conn.session
-            if conn.closing or session is None:
+            if conn.closing:
                 continue
-            if not session.ready:
+            # A TLS connection has no session until its handshake is done: the
+            # handshake spends the registration timeout too.
+            if session is None or not session.ready:
                 if now - conn.opened > lim.registration_timeout:
                     conn.drop("Registration timeout")
                 continue

@@ -1,0 +1,73 @@
+"""Certificates for tests (trustme: a throwaway CA), TLS clients, and servers with a TLS port."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import trustme
+
+from chat_server.app import ChatServer
+from support.irc import IrcClient
+from support.servers import make_config
+from support.tools import require_tool
+
+
+@dataclass
+class Pki:
+    """A CA and a server certificate for 127.0.0.1, as PEM files in `root`."""
+
+    root: Path
+    ca: trustme.CA
+    cert: Path
+    key: Path
+    ca_file: Path
+
+    @classmethod
+    def make(cls, root: Path, name: str = "server") -> Pki:
+        root.mkdir(parents=True, exist_ok=True)
+        ca = trustme.CA()
+        issued = ca.issue_cert("127.0.0.1", "localhost")
+        cert, key, ca_file = root / f"{name}.crt", root / f"{name}.key", root / f"{name}-ca.pem"
+        for blob in issued.cert_chain_pems:
+            blob.write_to_path(str(cert), append=True)
+        issued.private_key_pem.write_to_path(str(key))
+        ca.cert_pem.write_to_path(str(ca_file))
+        return cls(root, ca, cert, key, ca_file)
+
+    def client_context(self) -> ssl.SSLContext:
+        """A client that trusts this CA only and checks the name."""
+        return ssl.create_default_context(cafile=str(self.ca_file))
+
+
+def tls_config(pki: Pki, **limits: Any) -> Any:
+    config = make_config(**limits)
+    config.tls.cert, config.tls.key, config.tls.port = str(pki.cert), str(pki.key), 0
+    return config
+
+
+@asynccontextmanager
+async def tls_server(pki: Pki, **limits: Any) -> AsyncIterator[ChatServer]:
+    """An in-process server with a plaintext port and a TLS port (ephemeral both)."""
+    server = ChatServer(tls_config(pki, **limits))
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+async def tls_client(port: int, context: ssl.SSLContext) -> IrcClient:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=context,
+                                                  limit=1 << 20)
+    return IrcClient(reader, writer)
+
+
+def need_openssl() -> str:
+    """The openssl program, as a netcat user reaches a TLS port (`s_client -quiet`)."""
+    return require_tool("openssl", apt="openssl")
