@@ -11,6 +11,7 @@ loading rules.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import os
 import tomllib
@@ -124,11 +125,42 @@ class HistorySection:
 
 
 @dataclass(slots=True)
+class TlsSection:
+    # The TLS listener is on when both cert and key are set: PEM files, the certificate
+    # chain (leaf first) and its private key. SIGHUP reads them again.
+    cert: str = ""
+    key: str = ""
+    # Port of the TLS listener on server.host; 6697 by convention (RFC 7194).
+    port: int = 6697
+    # PEM bundle of the CAs whose client certificates are asked for and shown in WHOIS
+    # (RPL_WHOISCERTFP). A self-signed client certificate can be listed here as its own
+    # CA. Empty: no client certificate is asked for.
+    client_ca: str = ""
+    # Advertise IRCv3 STS: plaintext clients are told to reconnect to `port` with TLS.
+    sts: bool = True
+    # Seconds an STS client keeps to TLS after seeing the policy over TLS; 0 upgrades
+    # each connection without the client remembering (the spec's cautious start).
+    sts_duration: int = 0
+
+
+@dataclass(slots=True)
+class MetricsSection:
+    # host:port of the HTTP endpoint serving /metrics (Prometheus) and /healthz; empty
+    # (the default) serves neither. Keep it on a private address: it is not
+    # authenticated.
+    listen: str = ""
+    # Seconds between two event-loop lag samples.
+    lag_interval: float = 0.5
+
+
+@dataclass(slots=True)
 class Config:
     server: ServerSection = field(default_factory=ServerSection)
     limits: LimitsSection = field(default_factory=LimitsSection)
     store: StoreSection = field(default_factory=StoreSection)
     history: HistorySection = field(default_factory=HistorySection)
+    tls: TlsSection = field(default_factory=TlsSection)
+    metrics: MetricsSection = field(default_factory=MetricsSection)
 
 
 _RANGES: dict[tuple[str, str], tuple[float, float]] = {
@@ -159,6 +191,9 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("history", "chathistory_max"): (1, 100000),
     ("history", "memory_per_target"): (0, 100000),
     ("history", "memory_targets"): (0, 1 << 24),
+    ("tls", "port"): (0, 65535),
+    ("tls", "sts_duration"): (0, 1 << 31),
+    ("metrics", "lag_interval"): (0.01, 60),
 }
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # Values written into IRC lines as they are: a space or a ':' would change the line.
@@ -227,7 +262,22 @@ def _convert(
         not value or any(ch.isspace() or ch < " " or ch in ",:!@" for ch in value)
     ):
         raise ConfigError(f"{where}: {name} = {value!r} must be one word (it is sent as a source)")
+    if (section, key) == ("metrics", "listen") and value:
+        try:
+            split_address(value)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {name} = {value!r} {exc}") from None
     return value
+
+
+def split_address(text: str) -> tuple[str, int]:
+    """`host:port` or `[v6]:port` as (host, port); ValueError saying what is wrong."""
+    host, sep, port = text.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError("must be HOST:PORT, e.g. 127.0.0.1:9667")
+    return host, int(port)
 
 
 def _field_types(section_obj: Any) -> dict[str, type]:
@@ -261,20 +311,33 @@ def apply(
             setattr(target, key, _convert(section, key, value, types[key], where, strict))
 
 
-def env_values(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
-    """Pick ROOMCHAT_<SECTION>_<KEY> variables; sections are known, keys may hold '_'."""
+def env_values(
+    environ: Mapping[str, str], warnings: list[str] | None = None
+) -> dict[str, dict[str, str]]:
+    """Pick ROOMCHAT_<SECTION>_<KEY> variables; sections are known, keys may hold '_'.
+
+    A variable that names no setting is left out with a warning in `warnings` (naming
+    the nearest known variable) rather than refused: an environment is shared with
+    other programs and versions, a configuration file is not.
+    """
     out: dict[str, dict[str, str]] = {}
-    section_names = [f.name for f in dataclasses.fields(Config)]
+    defaults = Config()
+    known = {
+        f"{ENV_PREFIX}{section.name.upper()}_{f.name.upper()}": (section.name, f.name)
+        for section in dataclasses.fields(defaults)
+        for f in dataclasses.fields(getattr(defaults, section.name))
+    }
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX):
             continue
-        rest = name[len(ENV_PREFIX):].lower()
-        for section in section_names:
-            if rest.startswith(section + "_"):
-                out.setdefault(section, {})[rest[len(section) + 1:]] = value
-                break
-        else:
-            raise ConfigError(f"environment: {name} names no known section")
+        found = known.get(name.upper())
+        if found is not None:
+            out.setdefault(found[0], {})[found[1]] = value
+            continue
+        if warnings is not None:
+            nearest = difflib.get_close_matches(name.upper(), known, n=1, cutoff=0.8)
+            hint = f" (did you mean {nearest[0]}?)" if nearest else ""
+            warnings.append(f"environment: {name} is not a setting{hint}; ignored")
     return out
 
 
@@ -282,8 +345,13 @@ def load(
     path: str | Path | None = None,
     environ: Mapping[str, str] | None = None,
     flags: Mapping[str, Mapping[str, Any]] | None = None,
+    warnings: list[str] | None = None,
 ) -> Config:
-    """Build the effective configuration in precedence order."""
+    """Build the effective configuration in precedence order.
+
+    What is worth saying but not refusing (unknown environment variables) is appended
+    to `warnings`, for the caller to log once logging is set up.
+    """
     config = Config()
     if path is not None:
         try:
@@ -294,7 +362,7 @@ def load(
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
         apply(config, data, str(path), strict=True)
-    env = env_values(os.environ if environ is None else environ)
+    env = env_values(os.environ if environ is None else environ, warnings)
     for section, table in env.items():
         for key, value in table.items():
             variable = f"{ENV_PREFIX}{section.upper()}_{key.upper()}"

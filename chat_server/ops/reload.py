@@ -22,10 +22,13 @@ from chat_server.hub.hub import Hub
 
 # Bound to the listening sockets or to what connected clients were already told.
 NEEDS_RESTART = frozenset(
-    {"server.host", "server.port", "server.name", "server.network", "server.log_format"}
+    {"server.host", "server.port", "server.name", "server.network", "server.log_format",
+     "tls.port", "tls.sts", "metrics.listen", "metrics.lag_interval"}
 )
 # Each connection sizes its line framer when it opens.
-NEW_CONNECTIONS_ONLY = frozenset({"limits.max_line_bytes"})
+NEW_CONNECTIONS_ONLY = frozenset(
+    {"limits.max_line_bytes", "tls.cert", "tls.key", "tls.client_ca"}
+)
 # Changes are reported, values never.
 SECRET = frozenset({"server.password"})
 
@@ -40,6 +43,8 @@ class ConfigSource:
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     # Relative paths are taken from here, also after a daemon has moved to /.
     base_dir: str = field(default_factory=os.getcwd)
+    # What the last load had to say without refusing (unknown environment variables).
+    warnings: list[str] = field(default_factory=list)
 
     def file(self) -> Path | None:
         """The file to read, as an absolute path; None for defaults only."""
@@ -48,9 +53,14 @@ class ConfigSource:
 
     def load(self) -> Config:
         """The effective configuration; raises ConfigError naming the key and its file."""
-        config = load(self.file(), self.environ, self.flags)
+        self.warnings = []
+        config = load(self.file(), self.environ, self.flags, self.warnings)
         if config.server.motd_file:
             config.server.motd_file = os.path.join(self.base_dir, config.server.motd_file)
+        for key in ("cert", "key", "client_ca"):
+            value = getattr(config.tls, key)
+            if value:
+                setattr(config.tls, key, os.path.join(self.base_dir, value))
         return config
 
 
@@ -82,6 +92,8 @@ def apply_reload(live: Config, hub: Hub, new: Config, motd: list[str]) -> list[s
     # The hub copied these at start; the limits object it shares with the listener
     # was changed in place above.
     hub.settings.password = live.server.password
+    if hub.settings.sts_port:
+        hub.settings.sts_duration = live.tls.sts_duration
     if hub.whowas.maxlen != live.limits.whowas_size:
         hub.whowas = deque(hub.whowas, maxlen=live.limits.whowas_size)
     if motd != hub.settings.motd:

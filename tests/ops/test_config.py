@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import tomllib
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from support.service import run_cli
+from support.service import Service, run_cli
 
 from chat_server.config import Config, ConfigError, load, search_paths, to_toml
 
@@ -69,7 +70,11 @@ def test_search_order_is_the_user_file_then_the_system_file() -> None:
      "server.name = 'my server' must be one word (it is sent as a source)"),
     ("[sever]\nport = 1\n", "unknown section [sever]"),
     ("port = 6667\n",
-     "unknown key port (keys belong in [server] or [limits] or [store] or [history])"),
+     "unknown key port (keys belong in [server] or [limits] or [store] or [history] or [tls]"
+     " or [metrics])"),
+    ('[metrics]\nlisten = "9667"\n',
+     "metrics.listen = '9667' must be HOST:PORT, e.g. 127.0.0.1:9667"),
+    ("[tls]\nsts_duration = -1\n", "tls.sts_duration = -1 is out of range (0 to 2147483648)"),
     ("[server\n", "not valid TOML: Expected ']' at the end of a table declaration"),
 ])
 def test_a_bad_file_is_one_error_naming_key_and_file(
@@ -91,11 +96,16 @@ def test_bad_environment_and_flag_values_name_where_they_came_from(
     assert result.returncode == 2
     assert result.stderr == ("chat-server: environment ROOMCHAT_LIMITS_PING_TIMEOUT: "
                              "limits.ping_timeout must be float, got 'never'\n")
-    result = run_cli("--check-config", env=env | {"ROOMCHAT_LIMITS_NOPE": "1"})
-    assert result.returncode == 2
-    assert result.stderr == (
-        "chat-server: environment ROOMCHAT_LIMITS_NOPE: unknown key limits.nope\n"
-    )
+    # An unknown variable is a warning naming the nearest setting, not a refusal: the
+    # environment is shared with other programs and versions.
+    result = run_cli("--check-config", env=env | {"ROOMCHAT_LIMITS_FLOOD_RAT": "1",
+                                                  "ROOMCHAT_NOPE": "1"})
+    assert result.returncode == 0
+    assert result.stderr.splitlines() == [
+        "chat-server: warning: environment: ROOMCHAT_LIMITS_FLOOD_RAT is not a setting"
+        " (did you mean ROOMCHAT_LIMITS_FLOOD_RATE?); ignored",
+        "chat-server: warning: environment: ROOMCHAT_NOPE is not a setting; ignored",
+    ]
     result = run_cli("--check-config", "--port", "70000", env=env)
     assert result.returncode == 2
     assert result.stderr == (
@@ -159,3 +169,15 @@ def test_the_example_file_loads_documents_every_key_and_shows_the_defaults() -> 
                 assert above and not above.startswith("["), f"{key} has no comment"
                 at -= 1
                 above = lines[at - 1]
+
+
+async def test_a_server_with_an_unknown_variable_starts_and_logs_it(
+    start_service: Callable[..., Awaitable[Service]], env: dict[str, str]
+) -> None:
+    service = await start_service(environ=env | {"ROOMCHAT_SERVER_PROT": "7000"})
+    assert any(
+        "WARNING" in line and "ROOMCHAT_SERVER_PROT is not a setting"
+        " (did you mean ROOMCHAT_SERVER_PORT?); ignored" in line
+        for line in service.log
+    ), service.log
+    assert service.port != 7000
