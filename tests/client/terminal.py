@@ -6,6 +6,7 @@ the socket, text on the screen) with a deadline, never by sleeping a fixed time.
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import subprocess
@@ -123,7 +124,8 @@ class Tmux:
 
     def tmux(self, *args: str) -> str:
         result = subprocess.run(["tmux", "-L", self.socket, *args], check=True,
-                                capture_output=True, text=True, timeout=TIMEOUT)
+                                capture_output=True, text=True, timeout=TIMEOUT,
+                                env=_outside_tmux())
         return result.stdout
 
     def start(self, argv: list[str], env: dict[str, str], width: int = 100,
@@ -162,7 +164,12 @@ class Tmux:
 
     def kill(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True,
-                       timeout=TIMEOUT, check=False)
+                       timeout=TIMEOUT, check=False, env=_outside_tmux())
+
+
+def _outside_tmux() -> dict[str, str]:
+    """Our environment without the variables of a tmux session the tests may run in."""
+    return {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
 
 
 def _quote(text: str) -> str:
