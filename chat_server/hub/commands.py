@@ -93,7 +93,12 @@ def cap(hub: Hub, user: User, msg: Message) -> None:
             user.cap_negotiating = True
         if (number(msg.param(1)) or 0) >= 302:
             user.caps = user.caps | {"cap-notify"}
-        hub.send_line(user, "CAP", label, "LS", " ".join(CAPABILITIES))
+        offered = " ".join(CAPABILITIES)
+        sts = sts_policy(hub, user)
+        if sts and msg.param(1).isdigit() and int(msg.param(1)) >= 302:
+            # Only 302 clients may be sent values, and only they know STS.
+            offered += f" sts={sts}"
+        hub.send_line(user, "CAP", label, "LS", offered)
     elif sub == "LIST":
         hub.send_line(user, "CAP", label, "LIST", " ".join(sorted(user.caps)))
     elif sub == "REQ":
@@ -120,6 +125,19 @@ def cap(hub: Hub, user: User, msg: Message) -> None:
             hub.try_register(user)
     else:
         hub.reply(user, N.ERR_INVALIDCAPCMD, sub, "Invalid CAP command")
+
+
+def sts_policy(hub: Hub, user: User) -> str:
+    """The IRCv3 STS value for this connection, or "" when STS is off.
+
+    "To enforce an STS upgrade policy, servers MUST send [port] to non-securely
+    connected clients"; "servers MUST send [duration] to securely connected clients".
+    Not in CAPABILITIES: "Clients MUST NOT request this capability", so REQ gets NAK.
+    """
+    s = hub.settings
+    if not s.sts_port:
+        return ""
+    return f"duration={s.sts_duration}" if user.secure else f"port={s.sts_port}"
 
 
 @command("PASS", min_params=1, before_registration=True,
@@ -562,6 +580,11 @@ def whois(hub: Hub, user: User, msg: Message) -> None:
     hub.reply(user, N.RPL_WHOISSERVER, target.nick, hub.settings.name, hub.settings.network)
     if target.away:
         hub.reply(user, N.RPL_AWAY, target.nick, target.away)
+    if target.secure:
+        hub.reply(user, N.RPL_WHOISSECURE, target.nick, "is using a secure connection")
+    if target.certfp and target is user:
+        hub.reply(user, N.RPL_WHOISCERTFP, target.nick,
+                  f"has client certificate fingerprint {target.certfp}")
     now = hub.clock()
     hub.reply(user, N.RPL_WHOISIDLE, target.nick, str(int(now - target.last_active)),
               str(int(target.signon)), "seconds idle, signon time")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -61,6 +61,10 @@ class HubSettings:
     password: str = ""
     motd: list[str] = field(default_factory=list)
     limits: LimitsSection = field(default_factory=LimitsSection)
+    # IRCv3 STS: the TLS port plaintext clients are sent to (0: not advertised), and
+    # the seconds a TLS client keeps the policy.
+    sts_port: int = 0
+    sts_duration: int = 0
     history: HistorySection = field(default_factory=HistorySection)
 
 
@@ -93,6 +97,8 @@ class Hub:
         self.bus = bus if bus is not None else LocalBus(self.fanout)
         self.history = history if history is not None else NullHistory()
         self.created = clock()
+        # Commands run, by name (the metrics read it); unknown ones are not counted.
+        self.commands_run: Counter[str] = Counter()
         # msgids: unique per server start without coordination; the counter keeps them short.
         self._msgid_prefix = os.urandom(4).hex()
         self._msgid_counter = itertools.count(1)
@@ -159,8 +165,10 @@ class Hub:
 
     # -- connection lifecycle ---------------------------------------------------
 
-    def connect(self, peer: Peer, host: str) -> User:
+    def connect(self, peer: Peer, host: str, *, secure: bool = False, certfp: str = "") -> User:
         user = User(peer, host, self.clock())
+        user.secure = secure
+        user.certfp = certfp
         self.connections.add(user)
         return user
 
@@ -425,6 +433,7 @@ class Hub:
             return
         if spec.counts_as_activity:
             user.last_active = self.clock()
+        self.commands_run[msg.command] += 1
         spec.handler(self, user, msg)
 
     def shutdown(self, reason: str) -> None:

@@ -43,6 +43,7 @@ class User:
         "away",
         "cap_negotiating",
         "caps",
+        "certfp",
         "folded",
         "host",
         "invites",
@@ -54,6 +55,7 @@ class User:
         "realname",
         "registered",
         "rooms",
+        "secure",
         "signon",
         "source",
         "user",
@@ -62,6 +64,9 @@ class User:
     def __init__(self, peer: Peer, host: str, now: float) -> None:
         self.peer = peer
         self.host = host
+        # Connected over TLS, and the SHA-256 of its client certificate (WHOIS).
+        self.secure = False
+        self.certfp = ""
         self.nick = ""
         self.folded = ""
         self.user = ""

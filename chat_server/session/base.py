@@ -18,6 +18,9 @@ class Link(Protocol):
     """What a session needs from its connection."""
 
     remote_host: str
+    # Over TLS, and the fingerprint of the client's certificate ("" without one).
+    secure: bool
+    certfp: str
 
     def write(self, data: bytes) -> None: ...
 
@@ -34,7 +37,8 @@ class SessionBase:
         self.link = link
         # The hub's Peer.write, bound straight to the connection: one call per delivery.
         self.write = link.write
-        self.user: User = hub.connect(peer, link.remote_host)
+        self.user: User = hub.connect(peer, link.remote_host, secure=link.secure,
+                                      certfp=link.certfp)
 
     # -- Peer (called by the hub) -------------------------------------------------
 

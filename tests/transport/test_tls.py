@@ -9,6 +9,7 @@ import hashlib
 import logging
 import ssl
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support.irc import IrcClient
@@ -216,3 +217,41 @@ async def test_a_client_that_stalls_mid_handshake_is_dropped_at_the_registration
         assert loop.time() - started < 2.0
         writer.close()
         await wait_until(lambda: not listener.connections)
+
+
+async def test_sts_sends_plaintext_clients_to_the_tls_port_and_tls_clients_a_duration(
+    pki: Pki,
+) -> None:
+    async with tls_server(pki) as server:
+        server.config.tls.sts_duration = 0
+        host, port = server.addresses[0]
+        plain = await IrcClient.connect(host, port)
+        secure = await tls_client(tls_port(server), pki.client_context())
+        old = await IrcClient.connect(host, port)
+        try:
+            await plain.send("CAP LS 302")
+            ls = await plain.expect(r" CAP \* LS ")
+            assert f"sts=port={tls_port(server)}" in ls.params[-1].split()
+            # "Clients MUST NOT request this capability": it is refused.
+            await plain.send("CAP REQ sts")
+            await plain.expect(r" CAP \* NAK :?sts$")
+
+            server.hub.settings.sts_duration = 2592000
+            await secure.send("CAP LS 302")
+            ls = await secure.expect(r" CAP \* LS ")
+            assert "sts=duration=2592000" in ls.params[-1].split()
+
+            # Values are for CAP 302 clients only.
+            await old.send("CAP LS")
+            ls = await old.expect(r" CAP \* LS ")
+            assert not any(cap.startswith("sts") for cap in ls.params[-1].split())
+        finally:
+            for client in (plain, secure, old):
+                await client.close()
+
+
+async def test_without_a_certificate_there_is_no_tls_port_and_no_sts(connect: Any) -> None:
+    client = await connect()
+    await client.send("CAP LS 302")
+    ls = await client.expect(r" CAP \* LS ")
+    assert not any(cap.startswith("sts") for cap in ls.params[-1].split())
