@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from chat_server import __version__
-from chat_server.config import Config, ConfigError, to_toml
+from chat_server.config import Config, ConfigError, split_address, to_toml
 from chat_server.hub.history import dm_key, room_key
 from chat_server.hub.hub import Hub, HubSettings
 from chat_server.ops import logs
 from chat_server.ops.daemon import Pidfile, StartError, detach
+from chat_server.ops.metrics import Metrics
 from chat_server.ops.notify import notify, reloading
 from chat_server.ops.reload import ConfigSource, apply_reload
 from chat_server.protocol import names
@@ -34,6 +35,7 @@ from chat_server.store.base import DB_NAME, data_dir, export_record
 from chat_server.transport.connection import Connection, Session
 from chat_server.transport.loop import loop_factory
 from chat_server.transport.server import Listener, bind
+from chat_server.transport.tls import Certificates, TlsError
 
 log = logging.getLogger("chat_server")
 
@@ -139,6 +141,14 @@ def describe_store(store: Store) -> str:
     return "history off ([store] backend = none)"
 
 
+def load_tls(config: Config) -> Certificates | None:
+    """The TLS port's certificates when [tls] names cert and key; TlsError if unusable."""
+    tls = config.tls
+    if not (tls.cert and tls.key):
+        return None
+    return Certificates(tls.cert, tls.key, tls.client_ca)
+
+
 class ChatServer:
     """A store, a hub and its listeners: started and stopped as one, by the CLI or by tests.
 
@@ -146,7 +156,8 @@ class ChatServer:
     one, the store [store] backend names is made and opened here (StoreError).
     """
 
-    def __init__(self, config: Config, store: Store | None = None) -> None:
+    def __init__(self, config: Config, store: Store | None = None, *,
+                 tls: Certificates | None = None) -> None:
         self.config = config
         if store is None:
             store = make_store(config)
@@ -155,12 +166,24 @@ class ChatServer:
         self.hub = Hub(hub_settings(config), history=store)
         self.listener: Listener | None = None
         self.addresses: list[tuple[str, int]] = []
+        self.tls = tls if tls is not None else load_tls(config)
+        self.tls_addresses: list[tuple[str, int]] = []
+        self.metrics: Metrics | None = None
+        self.metrics_addresses: list[tuple[str, int]] = []
 
     def new_session(self, conn: Connection) -> Session:
         return Detector(self.hub, conn, self.config.server.default_room)
 
-    async def start(self, sockets: Sequence[socket.socket] = ()) -> list[tuple[str, int]]:
-        """Accept on `sockets` bound already, or bind the configured address (OSError)."""
+    async def start(
+        self,
+        sockets: Sequence[socket.socket] = (),
+        tls_sockets: Sequence[socket.socket] = (),
+        metrics_sockets: Sequence[socket.socket] = (),
+    ) -> list[tuple[str, int]]:
+        """Accept on `sockets` bound already, or bind the configured address (OSError).
+
+        The TLS port and the metrics endpoint, when configured, likewise.
+        """
         self.store.start(asyncio.get_running_loop())
         self.listener = Listener(self.config.limits, self.new_session)
         if sockets:
@@ -170,7 +193,32 @@ class ChatServer:
         else:
             self.addresses = await self.listener.listen(self.config.server.host,
                                                         self.config.server.port)
+        await self._start_extras(self.listener, tls_sockets, metrics_sockets)
         return self.addresses
+
+    async def _start_extras(self, listener: Listener, tls_sockets: Sequence[socket.socket],
+                            metrics_sockets: Sequence[socket.socket]) -> None:
+        config = self.config
+        if config.metrics.listen:
+            self.metrics = Metrics(self, config.metrics.lag_interval)
+            self.metrics.watch(listener)
+            if metrics_sockets:
+                for sock in metrics_sockets:
+                    self.metrics_addresses += await self.metrics.serve(sock)
+            else:
+                host, port = split_address(config.metrics.listen)
+                self.metrics_addresses = await self.metrics.serve(host=host, port=port)
+        if self.tls is None:
+            return
+        if tls_sockets:
+            for sock in tls_sockets:
+                self.tls_addresses += await listener.listen_socket(sock, self.tls)
+        else:
+            self.tls_addresses = await listener.listen(config.server.host, config.tls.port,
+                                                       self.tls)
+        if config.tls.sts:
+            self.hub.settings.sts_port = self.tls_addresses[0][1]
+            self.hub.settings.sts_duration = config.tls.sts_duration
 
     async def stop(self, reason: str = SHUTDOWN_REASON) -> None:
         """Stop listening, tell every client why, wait a bounded time for them to go;
@@ -183,6 +231,8 @@ class ChatServer:
         await self.listener.wait_closed(self.config.limits.shutdown_grace)
         self.listener = None
         await asyncio.to_thread(self.store.close)
+        if self.metrics is not None:
+            await self.metrics.stop()
 
 
 async def reload_config(server: ChatServer, source: ConfigSource, lock: asyncio.Lock) -> None:
@@ -208,7 +258,32 @@ async def reload_config(server: ChatServer, source: ConfigSource, lock: asyncio.
                 log.info("reload: %s", note)
             if not notes:
                 log.info("reload: nothing changed")
+            for warning in source.warnings:
+                log.warning("%s", warning)
+            await reload_certificates(server)
         notify("READY=1")
+
+
+async def reload_certificates(server: ChatServer) -> None:
+    """Read the TLS certificate and key again (a renewal replaces the files in place).
+
+    New connections get the new certificate, open ones keep theirs; an unusable pair
+    is refused and the running one kept.
+    """
+    tls = server.config.tls
+    if server.tls is None:
+        if tls.cert and tls.key:
+            log.info("reload: tls.cert and tls.key set: the TLS port needs a restart")
+        return
+    if not (tls.cert and tls.key):
+        log.info("reload: tls.cert or tls.key emptied: the TLS port stays until a restart")
+        return
+    try:
+        await asyncio.to_thread(server.tls.reload, tls.cert, tls.key, tls.client_ca)
+    except TlsError as exc:
+        log.error("reload: TLS certificate refused, keeping the one in use: %s", exc)
+    else:
+        log.info("reload: TLS certificate loaded from %s", tls.cert)
 
 
 async def serve(
@@ -217,13 +292,16 @@ async def serve(
     *,
     sockets: Sequence[socket.socket] = (),
     pidfile: Pidfile | None = None,
+    tls: Certificates | None = None,
+    tls_sockets: Sequence[socket.socket] = (),
+    metrics_sockets: Sequence[socket.socket] = (),
     store: Store | None = None,
 ) -> int:
     """Run until SIGTERM or SIGINT, reloading on SIGHUP; the exit status."""
     loop = asyncio.get_running_loop()
-    server = ChatServer(config, store)
+    server = ChatServer(config, store, tls=tls)
     try:
-        addresses = await server.start(sockets)
+        addresses = await server.start(sockets, tls_sockets, metrics_sockets)
     except OSError as exc:
         log.error("cannot listen on %s:%s: %s", config.server.host, config.server.port,
                   exc.strerror or exc)
@@ -249,6 +327,10 @@ async def serve(
     loop.add_signal_handler(signal.SIGHUP, on_reload)
     for host, port in addresses:
         log.info("listening on %s:%d as %s", host, port, config.server.name)
+    for host, port in server.tls_addresses:
+        log.info("TLS port %s:%d (certificate %s)", host, port, config.tls.cert)
+    for host, port in server.metrics_addresses:
+        log.info("metrics at http://%s:%d/metrics and /healthz", host, port)
     if pidfile is not None:
         pidfile.write()
     listening = ", ".join(f"{host}:{port}" for host, port in addresses)
@@ -290,6 +372,12 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "history":
         return run_history(args, config)
+    for warning in source.warnings if args.check_config else ():
+        print(f"chat-server: warning: {warning}", file=sys.stderr)
+    try:
+        tls = load_tls(config)
+    except TlsError as exc:
+        return fail(f"TLS: {exc}", 1)
     if args.check_config:
         print(f"chat-server: configuration OK ({source.file() or 'no file, defaults'})")
         return 0
@@ -312,22 +400,36 @@ def run(args: argparse.Namespace) -> int:
     except StoreError as exc:
         handler.close()
         return fail(str(exc), 1)
-    try:
-        sockets = bind(config.server.host, config.server.port)
-    except OSError as exc:
-        handler.close()
-        return fail(f"cannot listen on {config.server.host}:{config.server.port}: "
-                    f"{exc.strerror or exc}", 1)
+    sockets: list[socket.socket] = []
+    tls_sockets: list[socket.socket] = []
+    metrics_sockets: list[socket.socket] = []
+    wanted = [(sockets, config.server.host, config.server.port, "")]
+    if tls is not None:
+        wanted.append((tls_sockets, config.server.host, config.tls.port, "TLS port "))
+    if config.metrics.listen:
+        wanted.append((metrics_sockets, *split_address(config.metrics.listen), "metrics on "))
+    for into, host, port, what in wanted:
+        try:
+            into += bind(host, port)
+        except OSError as exc:
+            handler.close()
+            for sock in [*sockets, *tls_sockets, *metrics_sockets]:
+                sock.close()
+            return fail(f"cannot listen {what}on {host}:{port}: {exc.strerror or exc}", 1)
     logs.configure(handler, config.server.log_level, config.server.log_format)
     log.info("%s", describe_store(store))
+    for warning in source.warnings:
+        log.warning("%s", warning)
     if args.daemon:
-        detach([*sockets, handler.stream], stderr=handler.stream)
+        detach([*sockets, *tls_sockets, *metrics_sockets, handler.stream],
+               stderr=handler.stream)
     try:
         factory, loop_name = loop_factory()
         log.info("roomchat %s on %s", __version__, loop_name)
         with asyncio.Runner(loop_factory=factory) as runner:
-            return runner.run(serve(config, source, sockets=sockets, pidfile=pidfile,
-                                    store=store))
+            return runner.run(serve(config, source, sockets=sockets, pidfile=pidfile, tls=tls,
+                                    tls_sockets=tls_sockets,
+                                    metrics_sockets=metrics_sockets, store=store))
     except Exception:
         log.exception("stopped by an unexpected error")
         return 1
@@ -338,7 +440,7 @@ def run(args: argparse.Namespace) -> int:
             pidfile.remove()
         # A loop that took a socket over has closed it already (closing twice is
         # harmless); this closes the ones it never got, after an early failure.
-        for sock in sockets:
+        for sock in [*sockets, *tls_sockets, *metrics_sockets]:
             sock.close()
 
 
