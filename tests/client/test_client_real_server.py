@@ -118,8 +118,7 @@ async def test_a_server_password_is_sent_and_a_wrong_one_is_shown() -> None:
             # What the server said is shown where the user is looking.
             await until(lambda: "Password incorrect" in [line.text for line in
                                                          client.state.active.lines], TIMEOUT)
-            assert not client.online
-            assert server.hub.find_user("tester") is None
+            assert not client.online and not client.protocol.registered
 
 
 # -- the chat-client command ------------------------------------------------------
