@@ -28,12 +28,17 @@ def load_context(cert: str, key: str, client_ca: str = "") -> ssl.SSLContext:
     required: the standard library has no verification callback, so a certificate that
     does not chain to `client_ca` fails the handshake instead of being accepted blindly.
     """
+    for path in filter(None, (cert, key, client_ca)):
+        # OpenSSL's own error would not say which file it could not open.
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as exc:
+            raise TlsError(f"cannot read {path}: {exc.strerror}") from None
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     try:
         ctx.load_cert_chain(cert, key)
-    except FileNotFoundError as exc:
-        raise TlsError(f"cannot read {exc.filename}: {exc.strerror}") from None
     except OSError as exc:
         # OpenSSL says "key values mismatch" or "PEM lib"; name both files either way.
         detail = getattr(exc, "reason", None) or exc.strerror or str(exc)

@@ -71,3 +71,41 @@ async def tls_client(port: int, context: ssl.SSLContext) -> IrcClient:
 def need_openssl() -> str:
     """The openssl program, as a netcat user reaches a TLS port (`s_client -quiet`)."""
     return require_tool("openssl", apt="openssl")
+
+
+class OpensslUser:
+    """A person at `openssl s_client -quiet`: netcat over TLS, in a real subprocess."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+
+    @classmethod
+    async def connect(cls, port: int) -> OpensslUser:
+        proc = await asyncio.create_subprocess_exec(
+            need_openssl(), "s_client", "-quiet", "-connect", f"127.0.0.1:{port}",
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        return cls(proc)
+
+    async def type(self, line: str) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(line.encode() + b"\n")
+        await self.proc.stdin.drain()
+
+    async def read_until(self, text: str, timeout: float = 5.0) -> list[str]:
+        assert self.proc.stdout is not None
+        lines: list[str] = []
+        async with asyncio.timeout(timeout):
+            while True:
+                raw = await self.proc.stdout.readline()
+                if not raw:
+                    raise AssertionError(f"EOF before {text!r}; got {lines}")
+                lines.append(raw.decode("utf-8", "replace").rstrip("\r\n"))
+                if text in lines[-1]:
+                    return lines
+
+    async def close(self) -> None:
+        if self.proc.returncode is None:
+            self.proc.kill()
+        await self.proc.wait()

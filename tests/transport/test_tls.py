@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from support.irc import IrcClient
 from support.servers import wait_until
-from support.tls import Pki, need_openssl, tls_client, tls_server
+from support.tls import OpensslUser, Pki, tls_client, tls_server
 
 from chat_server.app import ChatServer
 
@@ -26,44 +26,6 @@ def pki(tmp_path: Path) -> Pki:
 
 def tls_port(server: ChatServer) -> int:
     return server.tls_addresses[0][1]
-
-
-class OpensslUser:
-    """A person at `openssl s_client -quiet`: netcat over TLS, in a real subprocess."""
-
-    def __init__(self, proc: asyncio.subprocess.Process) -> None:
-        self.proc = proc
-
-    @classmethod
-    async def connect(cls, port: int) -> OpensslUser:
-        proc = await asyncio.create_subprocess_exec(
-            need_openssl(), "s_client", "-quiet", "-connect", f"127.0.0.1:{port}",
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        return cls(proc)
-
-    async def type(self, line: str) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(line.encode() + b"\n")
-        await self.proc.stdin.drain()
-
-    async def read_until(self, text: str, timeout: float = 5.0) -> list[str]:
-        assert self.proc.stdout is not None
-        lines: list[str] = []
-        async with asyncio.timeout(timeout):
-            while True:
-                raw = await self.proc.stdout.readline()
-                if not raw:
-                    raise AssertionError(f"EOF before {text!r}; got {lines}")
-                lines.append(raw.decode("utf-8", "replace").rstrip("\r\n"))
-                if text in lines[-1]:
-                    return lines
-
-    async def close(self) -> None:
-        if self.proc.returncode is None:
-            self.proc.kill()
-        await self.proc.wait()
 
 
 async def test_irc_and_plain_over_tls_chat_with_plaintext_users_in_one_room(pki: Pki) -> None:
