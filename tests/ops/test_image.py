@@ -28,6 +28,8 @@ from support.hermetic import hermetic_env
 from support.irc import IrcClient
 from support.service import Service
 
+from chat_server.store.base import DB_NAME
+
 BIN = Path(sys.executable).parent
 # `docker stop` waits this long after STOPSIGNAL before it kills.
 STOP_GRACE = 10.0
@@ -119,6 +121,8 @@ async def test_cmd_healthcheck_and_stop_signal_with_the_port_set_only_in_the_vol
         await service.close()
     status, said = await run_healthcheck(env, workdir)
     assert status == 1 and said == f"healthcheck: no PONG from 127.0.0.1:{port}\n"
+    # The history database is on the volume, where it outlives the container.
+    assert list((tmp_path / "data").rglob(DB_NAME)), "no history database on /data"
 
 
 async def test_a_bad_configuration_makes_the_healthcheck_fail_with_one_line(
