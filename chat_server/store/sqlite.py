@@ -12,8 +12,10 @@ store.migrations) and two threads, so no SQLite call ever runs on the event loop
   the writer at once, and hands the answer to the loop with call_soon_threadsafe.
 
 WAL with synchronous=NORMAL: a crash of the process loses nothing committed; a power
-loss or kill -9 loses at most the last commit interval. Must not import the session or
-transport layers.
+loss or kill -9 loses at most the last commit interval. [store] and [history] are read
+where they are used, so a reload changing the batching, queue_max, prune_interval,
+retention or chathistory_max takes effect; backend, data_dir, busy_timeout and the
+memory_* sizes need a restart. Must not import the session or transport layers.
 """
 
 from __future__ import annotations
@@ -348,7 +350,6 @@ class SqliteStore(Store):
         next_prune = time.monotonic() + self.settings.prune_interval
         failing_since: float | None = None
         written_while_failing = lost = 0
-        rows, capped = self.settings.commit_rows, bool(self.history.max_per_target)
         while True:
             self._wake.wait(RETRY_SECONDS if failing_since else self.settings.commit_interval)
             self._wake.clear()
@@ -368,13 +369,15 @@ class SqliteStore(Store):
                 if conn is None:
                     conn = connect(self.db, busy_timeout=self.settings.busy_timeout)
                 while held:
-                    batch = [held.popleft() for _ in range(min(len(held), rows))]
+                    size = min(len(held), self.settings.commit_rows)
+                    batch = [held.popleft() for _ in range(size)]
                     try:
                         insert(conn, [entry for _, entry in batch])
                     except sqlite3.Error:
                         held.extendleft(reversed(batch))
                         raise
-                    if dirty is not None and capped:
+                    # Read each time: a reload may set [history] max_per_target.
+                    if dirty is not None and self.history.max_per_target:
                         dirty.update(entry.target for _, entry in batch)
                     if failing_since is not None:
                         written_while_failing += len(batch)
