@@ -153,17 +153,16 @@ class ChatServer:
     """A store, a hub and its listeners: started and stopped as one, by the CLI or by tests.
 
     `store` is opened already (the CLI opens it before listening or detaching); without
-    one, the store [store] backend names is made and opened here (StoreError).
+    one, the store [store] backend names is made here and opened by `start`, off the
+    event loop (StoreError).
     """
 
     def __init__(self, config: Config, store: Store | None = None, *,
                  tls: Certificates | None = None) -> None:
         self.config = config
-        if store is None:
-            store = make_store(config)
-            store.open()
-        self.store = store
-        self.hub = Hub(hub_settings(config), history=store)
+        self._open_store = store is None
+        self.store = store if store is not None else make_store(config)
+        self.hub = Hub(hub_settings(config), history=self.store)
         self.listener: Listener | None = None
         self.addresses: list[tuple[str, int]] = []
         self.tls = tls if tls is not None else load_tls(config)
@@ -184,6 +183,9 @@ class ChatServer:
 
         The TLS port and the metrics endpoint, when configured, likewise.
         """
+        if self._open_store:
+            await asyncio.to_thread(self.store.open)
+            self._open_store = False
         self.store.start(asyncio.get_running_loop())
         self.listener = Listener(self.config.limits, self.new_session)
         if sockets:
