@@ -407,9 +407,9 @@ def run(args: argparse.Namespace) -> int:
     metrics_sockets: list[socket.socket] = []
     wanted = [(sockets, config.server.host, config.server.port, "")]
     if tls is not None:
-        wanted.append((tls_sockets, config.server.host, config.tls.port, "TLS port "))
+        wanted.append((tls_sockets, config.server.host, config.tls.port, "for TLS "))
     if config.metrics.listen:
-        wanted.append((metrics_sockets, *split_address(config.metrics.listen), "metrics on "))
+        wanted.append((metrics_sockets, *split_address(config.metrics.listen), "for metrics "))
     for into, host, port, what in wanted:
         try:
             into += bind(host, port)

@@ -17,7 +17,7 @@ import logging
 import socket
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from typing import Protocol
+from typing import Protocol, cast
 
 from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -175,13 +175,6 @@ class ServerCollector(Collector):
             yield GaugeMetricFamily("roomchat_store_healthy",
                                     "1 while the store writes, 0 while writes fail.",
                                     value=1 if store.healthy else 0)
-            commit = getattr(store, "commit_seconds", None)
-            if isinstance(commit, tuple) and len(commit) == 2:
-                count, seconds = commit
-                yield CounterMetricFamily("roomchat_store_commits",
-                                          "Store transactions committed.", value=count)
-                yield CounterMetricFamily("roomchat_store_commit_seconds",
-                                          "Time spent committing, in seconds.", value=seconds)
 
 
 class LagProbe:
@@ -221,8 +214,9 @@ class _HttpRequest(asyncio.Protocol):
         self.timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-        self.timer = self.metrics.loop.call_later(REQUEST_TIMEOUT, transport.abort)  # type: ignore[attr-defined]
+        # uvloop's transports are not asyncio.Transport subclasses, but have its methods.
+        self.transport = cast(asyncio.Transport, transport)
+        self.timer = self.metrics.loop.call_later(REQUEST_TIMEOUT, self.transport.abort)
 
     def data_received(self, data: bytes) -> None:
         if self.transport is None or self.transport.is_closing():
