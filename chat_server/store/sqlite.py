@@ -39,6 +39,8 @@ from chat_server.hub.history import ALL_KINDS, Answer, Entry, Query, dm_parties
 from chat_server.protocol.names import fold
 from chat_server.store.base import (
     DB_NAME,
+    HIGHEST,
+    LOWEST,
     Key,
     Store,
     StoreError,
@@ -282,8 +284,7 @@ class SqliteStore(Store):
         scans = SqlScans(conn)
         # Least recent first, so that the most recent end up last to be evicted.
         for target in reversed(order):
-            newest = scans.scan(target, (-(1 << 62), 0), (1 << 62, 0), True,
-                                cache.per_target, ALL_KINDS)
+            newest = scans.scan(target, LOWEST, HIGHEST, True, cache.per_target, ALL_KINDS)
             cache.fill(target, newest[::-1])
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -303,11 +304,15 @@ class SqliteStore(Store):
         self._closed = True
         if not self._threads:
             if self._pending:
-                conn = connect(self.db, busy_timeout=self.settings.busy_timeout)
                 try:
-                    insert(conn, [entry for _, entry in self._pending])
-                finally:
-                    conn.close()
+                    conn = connect(self.db, busy_timeout=self.settings.busy_timeout)
+                    try:
+                        insert(conn, [entry for _, entry in self._pending])
+                    finally:
+                        conn.close()
+                except sqlite3.Error as exc:
+                    log.error("history: %d entries could not be written to %s and are "
+                              "lost: %s", len(self._pending), self.db, exc)
                 self._pending.clear()
             return
         self._stopping = True
