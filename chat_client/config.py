@@ -39,7 +39,8 @@ class Config:
     password: str | None = None
     account: str | None = None  # SASL account name; the nick when not set
     tls: bool = False
-    tls_verify: bool = True
+    tls_verify: bool = True  # False only by --tls-insecure: no certificate check at all
+    tls_ca: str = ""  # PEM file of the CAs to trust instead of the system's
     simple: bool = False
     username: str = "roomchat"
     realname: str = "roomchat client"
@@ -136,7 +137,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--nick", help="your nickname")
     p.add_argument("--room", action="append", metavar="R", help="room to join (repeatable)")
     p.add_argument("--password", help="server password (SASL PLAIN when offered, else PASS)")
-    p.add_argument("--tls", action="store_true", default=None, help="connect with TLS")
+    p.add_argument("--tls", action="store_true", default=None,
+                   help="connect with TLS, checking the certificate against the system's CAs")
+    p.add_argument("--tls-ca", metavar="FILE",
+                   help="trust the CAs in FILE (PEM) instead of the system's; implies --tls")
+    p.add_argument("--tls-insecure", action="store_true", default=None,
+                   help="connect with TLS without checking the certificate at all "
+                        "(anyone in between can read and change everything)")
     p.add_argument("--simple", action="store_true", default=None,
                    help="scrolling transcript with a prompt (narrow terminals, screen readers)")
     p.add_argument("--config", type=Path, help="config file to read instead of the default")
@@ -159,6 +166,14 @@ def load(argv: Sequence[str], env: Mapping[str, str]) -> Config:
         value = getattr(args, name)
         if value is not None:
             changes[name] = value
+    if args.tls_ca is not None:
+        if not Path(args.tls_ca).is_file():
+            raise ConfigError(f"--tls-ca {args.tls_ca}: no such file")
+        changes["tls_ca"] = args.tls_ca
+        changes["tls"] = True
+    if args.tls_insecure:
+        changes["tls_verify"] = False
+        changes["tls"] = True
     if args.room:
         changes["rooms"] = tuple(args.room)
     if changes.get("tls") and not port_given and config.port == DEFAULT_PORT:

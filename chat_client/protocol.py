@@ -170,6 +170,10 @@ class ClientProtocol:
         self._out: list[bytes] = []
         self._send(Message("CAP", ("LS", "302")))
 
+    def offered(self, cap: str) -> str | None:
+        """The value the server gave `cap` in CAP LS/NEW ("" for none); None if not offered."""
+        return self._offered.get(cap)
+
     def data_to_send(self) -> bytes:
         out = b"".join(self._out)
         self._out.clear()
