@@ -387,13 +387,12 @@ class Hub:
         self.history.query(query, done)
 
     def _ask_targets(self, user: User, request: Request) -> None:
-        # Rooms the user is in, and a private conversation with anyone online; a partner
-        # who is offline is not known to the hub, only to the store. Only messages make
-        # a conversation active, whatever events the client can play back.
+        # Rooms the user is in; the store adds every private conversation of the user
+        # (`party`), offline partners included, whom the hub does not know. Only messages
+        # make a conversation active, whatever events the client can play back.
         keys = [room_key(folded) for folded in user.rooms]
-        keys += [dm_key(user.folded, folded) for folded in self.users]
         query = Query(Sub.TARGETS, "", request.start, request.limit, MESSAGE_KINDS,
-                      request.end, tuple(keys))
+                      request.end, tuple(keys), party=user.folded)
 
         def done(answer: Answer) -> None:
             if user not in self.connections:

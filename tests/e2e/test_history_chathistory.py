@@ -260,6 +260,19 @@ async def test_targets_lists_conversations_with_recent_messages(connect: ClientF
     assert all(m.params[2].endswith("Z") for m in rows)
 
 
+async def test_targets_lists_a_conversation_with_someone_offline(connect: ClientFactory) -> None:
+    alice = await connect("alice", FULL_CAPS)
+    carol = await connect("carol", FULL_CAPS)
+    await carol.send("PRIVMSG alice :see you tomorrow")
+    await alice.expect(r"PRIVMSG alice :?see you tomorrow")
+    await carol.send("QUIT :home")
+    await carol.at_eof()
+    await alice.send("CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00.000Z "
+                     "timestamp=2999-01-01T00:00:00.000Z 10")
+    _, rows = await read_batch(alice)
+    assert [m.params[:2] for m in rows] == [("TARGETS", "carol")]
+
+
 async def test_an_answer_to_someone_who_left_is_dropped(connect: ClientFactory) -> None:
     alice, bob, _ = await chatting(connect, 3)
     await bob.send("CHATHISTORY LATEST #dev * 10\r\nQUIT :gone")
