@@ -114,11 +114,13 @@ class Connection:
     def _untrusted(self, host: str, port: int, exc: ssl.SSLCertVerificationError) -> None:
         """One line saying why and what to do, then no more attempts."""
         why = exc.verify_message or exc.reason or str(exc)
-        hint = ("; use --tls-ca FILE for a private CA" if not self.config.tls_ca
-                else f" by {self.config.tls_ca}")
+        if self.config.tls_ca:
+            text = f"is not trusted by {self.config.tls_ca}: {why}"
+        else:
+            text = f"is not trusted: {why}; use --tls-ca FILE for a private CA"
         state = self.client.state
         state.add_line(state.server_buffer, LineKind.ERROR,
-                       f"TLS certificate of {host}:{port} is not trusted ({why}){hint}")
+                       f"TLS certificate of {host}:{port} {text}")
         state.set_connection(ConnState.DISCONNECTED, "certificate not trusted")
 
     async def _save_policies(self) -> None:
