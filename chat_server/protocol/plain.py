@@ -1,7 +1,7 @@
 """Plain mode as text: input hygiene, display cleaning, line shapes, friendly errors.
 
 Sans-I/O and stateless: bytes a person typed in a raw terminal become one clean line of
-text; what the server says becomes one readable line ending in CRLF (PLAIN-MODE.md). The
+text; what the server says becomes one readable line ending in CRLF (docs/PLAIN-MODE.md). The
 session decides which line to say when; this module only says how it looks. Must not
 import beyond the protocol package.
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from chat_server.protocol import numerics as N
 
-# "//text sends /text literally" (PLAIN-MODE.md).
+# "//text sends /text literally" (docs/PLAIN-MODE.md).
 COMMAND_CHAR = "/"
 
 # What a raw terminal sends for the erase key: Backspace (^H) or DEL (^?).
@@ -109,7 +109,7 @@ def stamped(when: float, body: str, timestamps: bool = True, dated: bool = False
 
 
 def error(text: str) -> bytes:
-    """Errors start with "! " and say what to do (PLAIN-MODE.md)."""
+    """Errors start with "! " and say what to do (docs/PLAIN-MODE.md)."""
     return line("! " + text)
 
 

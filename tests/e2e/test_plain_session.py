@@ -1,4 +1,4 @@
-"""A person at netcat on the IRC port: the session of PLAIN-MODE.md, over real sockets."""
+"""A person at netcat on the IRC port: the session of docs/PLAIN-MODE.md, over real sockets."""
 
 from __future__ import annotations
 

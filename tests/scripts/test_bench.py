@@ -86,7 +86,7 @@ def test_tiny_fanout_reports_every_delivery(
     *human, last = out.stdout.strip().splitlines()
     assert human and "deliveries/s" in human[0]
     result = json.loads(last)
-    # IRC does not echo a sender's own message; plain mode does (PLAIN-MODE.md).
+    # IRC does not echo a sender's own message; plain mode does (docs/PLAIN-MODE.md).
     assert result["sent"] == messages
     assert result["deliveries"] == messages * receivers == result["expected"]
     assert result["loss"] == 0

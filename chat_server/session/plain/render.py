@@ -267,7 +267,7 @@ def _sentence(text: str) -> str:
 
 
 def _playback(s: PlainSession, e: Playback) -> bytes:
-    """Kept lines between `--- earlier in #dev ---` and `--- now ---` (PLAIN-MODE.md)."""
+    """Kept lines between `--- earlier in #dev ---` and `--- now ---` (docs/PLAIN-MODE.md)."""
     where = f"in {e.target}" if e.target[:1] in CHANTYPES else f"with {e.target}"
     if not e.events:
         if e.kind is PlaybackKind.CHATHISTORY:

@@ -38,5 +38,5 @@ FORMS = {on: PlainForm(on) for on in (False, True)}
 
 
 def room_name(text: str) -> str:
-    """"Room names may be given with or without the leading #" (PLAIN-MODE.md)."""
+    """"Room names may be given with or without the leading #" (docs/PLAIN-MODE.md)."""
     return text if text[:1] in CHANTYPES else "#" + text
