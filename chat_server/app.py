@@ -30,12 +30,17 @@ from chat_server.ops.notify import notify, reloading
 from chat_server.ops.reload import ConfigSource, apply_reload
 from chat_server.protocol import names
 from chat_server.session.detect import Detector
+from chat_server.session.poster import Posters
+from chat_server.session.web import Site, WebSession
 from chat_server.store import SqliteStore, Store, StoreError, make_store
 from chat_server.store.base import DB_NAME, data_dir, export_record
+from chat_server.tokens import load_tokens
 from chat_server.transport.connection import Connection, Session
 from chat_server.transport.loop import loop_factory
 from chat_server.transport.server import Listener, bind
 from chat_server.transport.tls import Certificates, TlsError
+from chat_server.transport.web import WebConnection
+from chat_server.web import load_static
 
 log = logging.getLogger("chat_server")
 
@@ -59,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, help="port to listen on (default 6667; 0 picks one)")
     p.add_argument("--name", help="server name shown to clients")
     p.add_argument("--motd", metavar="FILE", help="message of the day file")
+    p.add_argument("--web", metavar="HOST:PORT",
+                   help="serve the web page, IRC over WebSocket and the posting API on "
+                        "HOST:PORT ([web] listen; '' turns it off)")
     p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                    type=str.upper, help="logging threshold (default INFO)")
     p.add_argument("--log-format", choices=["text", "json"], type=str.lower,
@@ -115,7 +123,8 @@ def flag_values(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
         )
         if value is not None
     }
-    return {"server": server}
+    web = {"listen": args.web} if args.web is not None else {}
+    return {"server": server, "web": web}
 
 
 def read_motd(path: str) -> list[str]:
@@ -170,18 +179,54 @@ class ChatServer:
         self.metrics: Metrics | None = None
         self.metrics_addresses: list[tuple[str, int]] = []
 
+        self.web_addresses: list[tuple[str, int]] = []
+        self.site: Site | None = None
+
     def new_session(self, conn: Connection) -> Session:
-        return Detector(self.hub, conn, self.config.server.default_room)
+        if isinstance(conn, WebConnection) and self.site is not None:
+            return WebSession(self.hub, conn, self.site)
+        return Detector(self.hub, conn, self.config.server.default_room, self.web_url())
+
+    def web_url(self) -> str:
+        """The page's address as people type it, or "" with [web] off."""
+        if not self.web_addresses:
+            return ""
+        host, port = self.web_addresses[0]
+        host = f"[{host}]" if ":" in host else host
+        return f"{'https' if self.tls is not None else 'http'}://{host}:{port}/"
+
+    async def _start_web(self, listener: Listener, web_sockets: Sequence[socket.socket]) -> None:
+        """The web port, under the chat port's limits (one Listener); TLS with [tls]."""
+        web = self.config.web
+        if not web.listen:
+            return
+        self.site = Site(
+            posters=Posters(self.hub, self.config.limits, listener.loop.time,
+                            self.config.server.password),
+            tokens=load_tokens(web.tokens_file), files=load_static(),
+            origins=frozenset(o.rstrip("/") for o in web.origins.split() if o))
+
+        def connection(owner: Listener, tls: Certificates | None) -> Connection:
+            return WebConnection(owner, tls, web.max_body_bytes)
+
+        if web_sockets:
+            for sock in web_sockets:
+                self.web_addresses += await listener.listen_socket(sock, self.tls, connection)
+        else:
+            host, port = split_address(web.listen)
+            self.web_addresses = await listener.listen(host, port, self.tls, connection)
 
     async def start(
         self,
         sockets: Sequence[socket.socket] = (),
         tls_sockets: Sequence[socket.socket] = (),
         metrics_sockets: Sequence[socket.socket] = (),
+        web_sockets: Sequence[socket.socket] = (),
     ) -> list[tuple[str, int]]:
         """Accept on `sockets` bound already, or bind the configured address (OSError).
 
-        The TLS port and the metrics endpoint, when configured, likewise.
+        The TLS port, the metrics endpoint and the web port, when configured, likewise
+        (ConfigError for an unusable [web] tokens_file).
         """
         if self._open_store:
             await asyncio.to_thread(self.store.open)
@@ -196,6 +241,7 @@ class ChatServer:
             self.addresses = await self.listener.listen(self.config.server.host,
                                                         self.config.server.port)
         await self._start_extras(self.listener, tls_sockets, metrics_sockets)
+        await self._start_web(self.listener, web_sockets)
         return self.addresses
 
     async def _start_extras(self, listener: Listener, tls_sockets: Sequence[socket.socket],
@@ -298,12 +344,17 @@ async def serve(
     tls_sockets: Sequence[socket.socket] = (),
     metrics_sockets: Sequence[socket.socket] = (),
     store: Store | None = None,
+    web_sockets: Sequence[socket.socket] = (),
 ) -> int:
     """Run until SIGTERM or SIGINT, reloading on SIGHUP; the exit status."""
     loop = asyncio.get_running_loop()
     server = ChatServer(config, store, tls=tls)
     try:
-        addresses = await server.start(sockets, tls_sockets, metrics_sockets)
+        addresses = await server.start(sockets, tls_sockets, metrics_sockets, web_sockets)
+    except ConfigError as exc:
+        log.error("%s", exc)
+        await server.stop()
+        return 2
     except OSError as exc:
         log.error("cannot listen on %s:%s: %s", config.server.host, config.server.port,
                   exc.strerror or exc)
@@ -333,6 +384,8 @@ async def serve(
         log.info("TLS port %s:%d (certificate %s)", host, port, config.tls.cert)
     for host, port in server.metrics_addresses:
         log.info("metrics at http://%s:%d/metrics and /healthz", host, port)
+    if server.web_addresses:
+        log.info("web page at %s", server.web_url())
     if pidfile is not None:
         pidfile.write()
     listening = ", ".join(f"{host}:{port}" for host, port in addresses)
@@ -380,6 +433,10 @@ def run(args: argparse.Namespace) -> int:
         tls = load_tls(config)
     except TlsError as exc:
         return fail(f"TLS: {exc}", 1)
+    try:
+        load_tokens(config.web.tokens_file)
+    except ConfigError as exc:
+        return fail(f"[web] tokens_file: {exc}", 2)
     if args.check_config:
         print(f"chat-server: configuration OK ({source.file() or 'no file, defaults'})")
         return 0
@@ -405,17 +462,20 @@ def run(args: argparse.Namespace) -> int:
     sockets: list[socket.socket] = []
     tls_sockets: list[socket.socket] = []
     metrics_sockets: list[socket.socket] = []
+    web_sockets: list[socket.socket] = []
     wanted = [(sockets, config.server.host, config.server.port, "")]
     if tls is not None:
         wanted.append((tls_sockets, config.server.host, config.tls.port, "for TLS "))
     if config.metrics.listen:
         wanted.append((metrics_sockets, *split_address(config.metrics.listen), "for metrics "))
+    if config.web.listen:
+        wanted.append((web_sockets, *split_address(config.web.listen), "for the web page "))
     for into, host, port, what in wanted:
         try:
             into += bind(host, port)
         except OSError as exc:
             handler.close()
-            for sock in [*sockets, *tls_sockets, *metrics_sockets]:
+            for sock in [*sockets, *tls_sockets, *metrics_sockets, *web_sockets]:
                 sock.close()
             return fail(f"cannot listen {what}on {host}:{port}: {exc.strerror or exc}", 1)
     logs.configure(handler, config.server.log_level, config.server.log_format)
@@ -423,7 +483,7 @@ def run(args: argparse.Namespace) -> int:
     for warning in source.warnings:
         log.warning("%s", warning)
     if args.daemon:
-        detach([*sockets, *tls_sockets, *metrics_sockets, handler.stream],
+        detach([*sockets, *tls_sockets, *metrics_sockets, *web_sockets, handler.stream],
                stderr=handler.stream)
     try:
         factory, loop_name = loop_factory()
@@ -431,7 +491,8 @@ def run(args: argparse.Namespace) -> int:
         with asyncio.Runner(loop_factory=factory) as runner:
             return runner.run(serve(config, source, sockets=sockets, pidfile=pidfile, tls=tls,
                                     tls_sockets=tls_sockets,
-                                    metrics_sockets=metrics_sockets, store=store))
+                                    metrics_sockets=metrics_sockets, store=store,
+                                    web_sockets=web_sockets))
     except Exception:
         log.exception("stopped by an unexpected error")
         return 1
@@ -442,7 +503,7 @@ def run(args: argparse.Namespace) -> int:
             pidfile.remove()
         # A loop that took a socket over has closed it already (closing twice is
         # harmless); this closes the ones it never got, after an early failure.
-        for sock in [*sockets, *tls_sockets, *metrics_sockets]:
+        for sock in [*sockets, *tls_sockets, *metrics_sockets, *web_sockets]:
             sock.close()
 
 

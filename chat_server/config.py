@@ -58,7 +58,7 @@ class LimitsSection:
     # Longest accepted line including tags: 8191 bytes of tags + 512 of the rest.
     max_line_bytes: int = MAX_LINE_BYTES
     # Longest line a plain-mode (netcat) user may type: "! Line too long (max 4096
-    # bytes); not sent." (PLAIN-MODE.md). Plain lines carry no tags, so the IRC bound
+    # bytes); not sent." (docs/PLAIN-MODE.md). Plain lines carry no tags, so the IRC bound
     # above does not fit them; the hub splits what is sent into 512-byte IRC lines.
     plain_max_line: int = 4096
     # Flood control, a token bucket per client: `flood_burst` lines at once, then
@@ -154,6 +154,24 @@ class MetricsSection:
 
 
 @dataclass(slots=True)
+class WebSection:
+    # host:port of the web listener: the chat page at /, IRC over WebSocket (any path,
+    # subprotocols text.ircv3.net and binary.ircv3.net) and POST
+    # /api/rooms/ROOM/messages. Empty (the default) turns it off; scripts/serve turns
+    # it on at 127.0.0.1:8080. With [tls] cert and key it speaks HTTPS and wss://.
+    listen: str = ""
+    # Origins (scheme://host[:port], space-separated) whose pages may open a WebSocket;
+    # "*" allows any. Empty: only the server's own page (the Origin's host is the Host
+    # the browser asked for). Clients that send no Origin (not a browser) are let in.
+    origins: str = ""
+    # TOML file of posting tokens, each bound to a nick and the rooms it may post to
+    # (see examples/web-tokens.toml); empty: the posting API answers 401 to everyone.
+    tokens_file: str = ""
+    # Largest request body accepted (413 past it).
+    max_body_bytes: int = 64 * 1024
+
+
+@dataclass(slots=True)
 class Config:
     server: ServerSection = field(default_factory=ServerSection)
     limits: LimitsSection = field(default_factory=LimitsSection)
@@ -161,6 +179,7 @@ class Config:
     history: HistorySection = field(default_factory=HistorySection)
     tls: TlsSection = field(default_factory=TlsSection)
     metrics: MetricsSection = field(default_factory=MetricsSection)
+    web: WebSection = field(default_factory=WebSection)
 
 
 _RANGES: dict[tuple[str, str], tuple[float, float]] = {
@@ -194,6 +213,7 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("tls", "port"): (0, 65535),
     ("tls", "sts_duration"): (0, 1 << 31),
     ("metrics", "lag_interval"): (0.01, 60),
+    ("web", "max_body_bytes"): (1024, 1 << 30),
 }
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # Values written into IRC lines as they are: a space or a ':' would change the line.
@@ -262,7 +282,7 @@ def _convert(
         not value or any(ch.isspace() or ch < " " or ch in ",:!@" for ch in value)
     ):
         raise ConfigError(f"{where}: {name} = {value!r} must be one word (it is sent as a source)")
-    if (section, key) == ("metrics", "listen") and value:
+    if (section, key) in (("metrics", "listen"), ("web", "listen")) and value:
         try:
             split_address(value)
         except ValueError as exc:

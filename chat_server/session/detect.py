@@ -2,7 +2,7 @@
 
 Owns the choice and the hand-over. An IRC client speaks first, and its first line is a
 registration command in capitals; a person at netcat either types something else or
-waits, and gets the plain greeting after a second of silence (PLAIN-MODE.md). Until
+waits, and gets the plain greeting after a second of silence (docs/PLAIN-MODE.md). Until
 the choice the detector is the connection's session and the hub's peer (so a shutdown
 or a timeout still reaches it); after it, it passes everything to the chosen session.
 Knows the hub and the sessions; schedules time only through its link, never asyncio.
@@ -10,6 +10,7 @@ Knows the hub and the sessions; schedules time only through its link, never asyn
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Hashable
 from typing import Protocol
 
@@ -22,7 +23,7 @@ from chat_server.session.irc import IrcSession
 from chat_server.session.plain import PlainSession
 
 # "A person who types nothing sees the plain-mode greeting within a second of
-#  connecting" (PLAIN-MODE.md).
+#  connecting" (docs/PLAIN-MODE.md).
 SILENCE_SECONDS = 1.0
 
 # First words that mean IRC: the commands of the hub's table (CAP, PASS, NICK, USER,
@@ -31,6 +32,24 @@ SILENCE_SECONDS = 1.0
 # greeting is judged, and a person rarely types a whole line within that second, let
 # alone a capitalised command name.
 IRC_OPENERS = frozenset(COMMANDS) | {"PROXY", "WEBIRC"}
+
+
+# A browser or curl pointed at the chat port: "GET / HTTP/1.1" (RFC 9112 3).
+_HTTP_REQUEST_LINE = re.compile(rb"[A-Z]{3,10} \S+ HTTP/1\.[01]\r?")
+
+
+def speaks_http(first_line: bytes) -> bool:
+    return _HTTP_REQUEST_LINE.fullmatch(first_line) is not None
+
+
+def http_answer(web_url: str) -> bytes:
+    """What a browser gets on the chat port: where to go instead, not a nick prompt."""
+    where = (f"The web page is at {web_url}" if web_url
+             else "This server has no web page ([web] listen is off)")
+    body = (f"This is roomchat's chat port, for IRC clients and netcat. {where}\n").encode()
+    return (b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            b"Connection: close\r\nContent-Length: " + str(len(body)).encode()
+            + b"\r\n\r\n" + body)
 
 
 def speaks_irc(first_line: bytes) -> bool:
@@ -80,13 +99,16 @@ class Session(Protocol):
 class Detector:
     """The session of a connection whose dialect is not known yet, then its proxy."""
 
-    __slots__ = ("_timer", "default_room", "hub", "inner", "link", "user")
+    __slots__ = ("_timer", "default_room", "hub", "inner", "link", "user", "web_url")
 
     # One form for every undecided connection: they share nothing but the goodbye.
     form: Hashable = "undecided"
 
-    def __init__(self, hub: Hub, link: TimedLink, default_room: str) -> None:
+    def __init__(self, hub: Hub, link: TimedLink, default_room: str,
+                 web_url: str = "") -> None:
         self.hub = hub
+        # The web page's address, for an HTTP request that reached this port.
+        self.web_url = web_url
         self.link = link
         self.default_room = default_room
         self.inner: Session | None = None
@@ -134,6 +156,10 @@ class Detector:
         if inner is None:
             if not raw.strip():
                 return  # empty lines decide nothing
+            if speaks_http(raw):
+                self.link.write(http_answer(self.web_url))
+                self.close("HTTP request on the chat port")
+                return
             inner = self._choose(speaks_irc(raw))
         inner.on_line(raw)
 

@@ -17,7 +17,7 @@ import socket
 import ssl
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from chat_server.protocol.framing import LineFramer, Overlong
 from chat_server.transport.tls import Certificates, TlsLayer
@@ -32,6 +32,14 @@ log = logging.getLogger("chat_server.connection")
 # megabytes in the kernel before the send-queue bound saw a single byte. Capped, what
 # one stalled client costs is about sendq_bytes plus this.
 KERNEL_SNDBUF_BYTES = 64 * 1024
+
+
+class Framer(Protocol):
+    """Cuts what arrives into items for the session: the LineFramer's lines (bytes) and
+    Overlong markers; the web port's framer adds HTTP requests, which its Connection
+    subclass dispatches."""
+
+    def feed(self, data: bytes) -> list[Any]: ...
 
 
 class Session(Protocol):
@@ -131,7 +139,7 @@ class Connection(asyncio.Protocol):
         self.certfp = ""
         self._tls: TlsLayer | None = None
         limits = listener.limits
-        self._framer = LineFramer(limits.max_line_bytes)
+        self._framer: Framer = LineFramer(limits.max_line_bytes)
         self._out: list[bytes] | None = None
         # Made on the first flood-controlled read: an idle connection should not pay for it.
         self._backlog: deque[bytes | Overlong] | None = None

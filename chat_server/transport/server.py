@@ -22,6 +22,9 @@ from chat_server.transport.tls import Certificates
 log = logging.getLogger("chat_server.server")
 
 SessionFactory = Callable[[Connection], Session]
+# What a listening socket makes of each accepted connection: a Connection (the chat
+# port) or a subclass framing another protocol (the web port), under the same limits.
+ConnectionFactory = Callable[["Listener", Certificates | None], Connection]
 
 # Pending connections the kernel may queue while the loop is busy: a reconnect storm
 # after a restart must not meet refused connections.
@@ -79,18 +82,20 @@ class Listener:
         self._all_closed.set()
 
     async def listen(
-        self, host: str, port: int, tls: Certificates | None = None
+        self, host: str, port: int, tls: Certificates | None = None,
+        connection: ConnectionFactory = Connection,
     ) -> list[tuple[str, int]]:
         """Bind and start accepting; returns the bound addresses (port 0 picks one)."""
         server = await self.loop.create_server(
-            lambda: Connection(self, tls), host, port, reuse_address=True, backlog=BACKLOG
+            lambda: connection(self, tls), host, port, reuse_address=True, backlog=BACKLOG
         )
         if tls is not None:
             self.tls_servers.append(server)
         return self._serving(server)
 
     async def listen_socket(
-        self, sock: socket.socket, tls: Certificates | None = None
+        self, sock: socket.socket, tls: Certificates | None = None,
+        connection: ConnectionFactory = Connection,
     ) -> list[tuple[str, int]]:
         """Start accepting on a socket from `bind`; the listener owns it from now on.
 
@@ -98,7 +103,7 @@ class Listener:
         loop's: admission and the registration timeout must cover the handshake too).
         """
         # The loop listens again on the socket: pass the backlog or it shrinks to 100.
-        server = await self.loop.create_server(lambda: Connection(self, tls), sock=sock,
+        server = await self.loop.create_server(lambda: connection(self, tls), sock=sock,
                                                backlog=BACKLOG)
         if tls is not None:
             self.tls_servers.append(server)
