@@ -161,7 +161,7 @@ def _in_batch(ref: str, line: bytes) -> bytes:
 
 
 def visible_time(t: float) -> str:
-    """The time a replayed line shows in its text, for a client without server-time."""
+    """The time a replayed line shows in its text, for a client that takes no batches."""
     return time.strftime("[%Y-%m-%d %H:%M UTC] ", time.gmtime(round(t)))
 
 
@@ -212,12 +212,13 @@ class IrcSession(SessionBase):
         the client takes batches.
 
         Replay on join reaches clients that did not ask: without a batch it is framed
-        by two server notices in the room, and without server-time each message shows
-        its time in its text ("[2026-12-01 19:03 UTC] hello").
+        by two server notices in the room, and each message shows its time in its text
+        ("[2026-12-01 19:03 UTC] hello"). A time tag alone is not enough there: irssi
+        1.4 negotiates server-time but shows lines outside a batch at their arrival time.
         """
         server = self.hub.settings.name
         events = e.events
-        if e.kind is PlaybackKind.JOIN and not (self.form.server_time or self.form.message_tags):
+        if e.kind is PlaybackKind.JOIN and "batch" not in self.user.caps:
             events = tuple(map(_with_visible_time, events))
         lines = [_ROOM_RENDERERS[type(ev)](self.form, ev, server) for ev in events]
         if "batch" in self.user.caps:
