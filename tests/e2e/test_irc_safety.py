@@ -81,6 +81,8 @@ async def test_quit_reason_with_breakers_reaches_the_room_as_one_line(
 def render_all(events: list[Event]) -> list[bytes]:
     class Link:
         remote_host = "127.0.0.1"
+        secure = False
+        certfp = ""
 
         def write(self, data: bytes) -> None: ...
 
