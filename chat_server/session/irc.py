@@ -161,7 +161,7 @@ def _in_batch(ref: str, line: bytes) -> bytes:
 
 
 def visible_time(t: float) -> str:
-    """The time a replayed line shows in its text, for a client that takes no batches."""
+    """The time a replayed line shows in its text, for a client that could not show a tag's."""
     return time.strftime("[%Y-%m-%d %H:%M UTC] ", time.gmtime(round(t)))
 
 
@@ -212,13 +212,15 @@ class IrcSession(SessionBase):
         the client takes batches.
 
         Replay on join reaches clients that did not ask: without a batch it is framed
-        by two server notices in the room, and each message shows its time in its text
-        ("[2026-12-01 19:03 UTC] hello"). A time tag alone is not enough there: irssi
-        1.4 negotiates server-time but shows lines outside a batch at their arrival time.
+        by two server notices in the room. A client that takes neither batches nor
+        message tags also gets each message's time in its text ("[2026-12-01 19:03 UTC]
+        hello"), server-time or not: irssi 1.4 negotiates server-time and still shows
+        such lines at their arrival time, while WeeChat (message-tags) shows the tag's.
         """
         server = self.hub.settings.name
         events = e.events
-        if e.kind is PlaybackKind.JOIN and "batch" not in self.user.caps:
+        caps = self.user.caps
+        if e.kind is PlaybackKind.JOIN and "batch" not in caps and "message-tags" not in caps:
             events = tuple(map(_with_visible_time, events))
         lines = [_ROOM_RENDERERS[type(ev)](self.form, ev, server) for ev in events]
         if "batch" in self.user.caps:

@@ -75,10 +75,24 @@ async def test_replay_without_server_time_shows_the_time_between_two_notices(
     assert last.params == ("#dev", "--- now ---")
 
 
-async def test_replay_with_server_time_but_no_batch_shows_the_time_in_the_text_too(
+async def test_replay_with_message_tags_but_no_batch_keeps_the_text(
     connect: ClientFactory,
 ) -> None:
-    # irssi 1.4 negotiates server-time, yet shows lines outside a batch at arrival time.
+    # WeeChat 3.8: server-time and message-tags, no batch; it shows the time tag.
+    await earlier(connect)
+    alice = await connect("alice", ("server-time", "message-tags"))
+    await join_burst(alice, "#dev")
+    await alice.expect(r"--- earlier in #dev ---")
+    said = [await alice.expect(r" PRIVMSG ") for _ in range(3)]
+    assert [m.param(1) for m in said] == ["m3", "m4", "m5"]
+    assert all("time" in m.tags for m in said)
+    await alice.expect(r"--- now ---")
+
+
+async def test_replay_with_server_time_alone_shows_the_time_in_the_text_too(
+    connect: ClientFactory,
+) -> None:
+    # irssi 1.4 negotiates server-time alone, yet shows such lines at arrival time.
     await earlier(connect)
     alice = await connect("alice", ("server-time",))
     await join_burst(alice, "#dev")
