@@ -33,6 +33,10 @@ log = logging.getLogger("chat_server.connection")
 # one stalled client costs is about sendq_bytes plus this.
 KERNEL_SNDBUF_BYTES = 64 * 1024
 
+# The first byte of every TLS connection: a handshake record (RFC 8446 5.1,
+# ContentType.handshake = 22). Anything else on the TLS port is not TLS at all.
+TLS_HANDSHAKE_RECORD = b"\x16"
+
 
 class Framer(Protocol):
     """Cuts what arrives into items for the session: the LineFramer's lines (bytes) and
@@ -201,7 +205,12 @@ class Connection(asyncio.Protocol):
         except ssl.SSLError as exc:
             # Plaintext on the TLS port, garbage, a CA we do not know: the client's
             # doing, worth a debug line and a count, never a traceback.
-            self._send_tls_output(layer)
+            if handshaking and not data.startswith(TLS_HANDSHAKE_RECORD):
+                # Not TLS at all: someone forgot --tls. A plain line is all they can read.
+                self._write_raw(f"ERROR :Closing Link: {self.remote_host} (This port is "
+                                "for TLS: connect with TLS)\r\n".encode())
+            else:
+                self._send_tls_output(layer)
             log.debug("TLS from %s failed: %s", self.remote, exc)
             self.drop("TLS handshake failed" if handshaking else "TLS error")
             return b""
@@ -219,9 +228,12 @@ class Connection(asyncio.Protocol):
         return plain
 
     def _send_tls_output(self, layer: TlsLayer) -> None:
-        out = layer.output()
-        if out and self.transport is not None and not self.transport.is_closing():
-            self.transport.write(out)
+        self._write_raw(layer.output())
+
+    def _write_raw(self, data: bytes) -> None:
+        """Straight to the socket, outside TLS and the coalesced writes."""
+        if data and self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
 
     def _take(self, items: list[bytes | Overlong]) -> None:
         if self.listener.limits.flood_rate <= 0:

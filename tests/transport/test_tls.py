@@ -116,6 +116,18 @@ async def test_tls_connections_share_the_plaintext_per_address_limit(pki: Pki) -
                 await client.close()
 
 
+async def test_a_plaintext_client_on_the_tls_port_is_told_in_plain_text(pki: Pki) -> None:
+    async with tls_server(pki) as server:
+        forgot = await IrcClient.connect("127.0.0.1", tls_port(server))
+        try:
+            await forgot.send("NICK bob")
+            assert await forgot.at_eof() == [
+                "ERROR :Closing Link: 127.0.0.1 (This port is for TLS: connect with TLS)"
+            ]
+        finally:
+            await forgot.close()
+
+
 async def open_raw(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     return await asyncio.open_connection("127.0.0.1", port)
 
