@@ -13,6 +13,7 @@ from typing import Any
 import trustme
 
 from chat_server.app import ChatServer
+from chat_server.config import Config
 from support.irc import IrcClient
 from support.servers import make_config
 from support.tools import require_tool
@@ -45,7 +46,8 @@ class Pki:
         return ssl.create_default_context(cafile=str(self.ca_file))
 
 
-def tls_config(pki: Pki, **limits: Any) -> Any:
+def tls_config(pki: Pki, **limits: Any) -> Config:
+    """make_config's, with the TLS port on an ephemeral port."""
     config = make_config(**limits)
     config.tls.cert, config.tls.key, config.tls.port = str(pki.cert), str(pki.key), 0
     return config
