@@ -1,8 +1,9 @@
 """The command table: one entry per command, shared by the IRC and plain dialects.
 
 Each entry carries the checks every command needs (parameter count, allowed before
-registration) so handlers stay short; handlers change hub state and reply through the
-hub, never touching a connection. Plain-mode `/commands` are translated into these same
+registration) so handlers stay short; handlers decide against the hub's state, answer
+errors at once and emit facts for every change of shared state (applied by
+`hub/apply.py`), never touching a connection. Plain-mode `/commands` are translated into these same
 messages. Must not import the session, transport or store layers.
 """
 
@@ -14,16 +15,20 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from chat_server import __version__
-from chat_server.hub.events import (
-    AwayChanged,
-    Invited,
-    Joined,
-    Kicked,
-    ModeChanged,
-    Parted,
-    TopicChanged,
+from chat_server.hub.facts import (
+    AwaySet,
+    InviteSent,
+    NickSet,
+    RoomJoined,
+    RoomModeSet,
+    RoomParted,
+    Said,
+    TopicSet,
+    UserKicked,
+    UserModeSet,
+    encode_changes,
 )
-from chat_server.hub.model import Ban, Room, User, prefix_chars
+from chat_server.hub.model import Room, User, prefix_chars
 from chat_server.hub.playback import Refused, parse_request
 from chat_server.protocol import names
 from chat_server.protocol import numerics as N
@@ -169,7 +174,7 @@ def nick(hub: Hub, user: User, msg: Message) -> None:
         user.set_identity(new)
         hub.try_register(user)
     elif new != user.nick:
-        hub.change_nick(user, new)
+        hub.emit(NickSet(user.uid, new, hub.stamp(), hub.new_msgid()))
 
 
 @command("USER", min_params=4, before_registration=True,
@@ -237,13 +242,7 @@ def _join(hub: Hub, user: User, name: str, key: str) -> None:
         hub.reply(user, N.ERR_TOOMANYCHANNELS, name, "You have joined too many channels")
         return
     room = hub.rooms.get(folded)
-    now = hub.clock()
-    if room is None:
-        room = Room(name, folded, now)
-        hub.rooms[folded] = room
-        status = "o"  # the first one in runs the room
-    else:
-        status = ""
+    if room is not None:
         invited = user.invites is not None and user.invites.get(folded) == room.created
         if room.key and key != room.key and not invited:
             hub.reply(user, N.ERR_BADCHANNELKEY, room.name, "Cannot join channel (+k)")
@@ -257,17 +256,7 @@ def _join(hub: Hub, user: User, name: str, key: str) -> None:
         if _banned(room, user) and not invited:
             hub.reply(user, N.ERR_BANNEDFROMCHAN, room.name, "Cannot join channel (+b)")
             return
-        if user.invites:
-            user.invites.pop(folded, None)
-    room.members[user] = status
-    user.rooms[folded] = room
-    event = Joined(user.source, room.name, hub.stamp(), hub.new_msgid())
-    hub.record_room(room, event.msgid, event.time, "JOIN", user.source.prefix, (room.name,))
-    hub.bus.publish(room, event)
-    if room.topic:
-        _send_topic(hub, user, room)
-    _send_names(hub, user, room)
-    hub.replay_on_join(user, room)
+    hub.emit(RoomJoined(user.uid, name, hub.stamp(), hub.new_msgid()))
 
 
 def _banned(room: Room, user: User) -> bool:
@@ -276,11 +265,7 @@ def _banned(room: Room, user: User) -> bool:
 
 
 def _part(hub: Hub, user: User, room: Room, reason: str) -> None:
-    event = Parted(user.source, room.name, reason, hub.stamp(), hub.new_msgid())
-    params = (room.name, reason) if reason else (room.name,)
-    hub.record_room(room, event.msgid, event.time, "PART", user.source.prefix, params)
-    hub.bus.publish(room, event)
-    hub.remove_member(room, user)
+    hub.emit(RoomParted(user.uid, room.name, reason, hub.stamp(), hub.new_msgid()))
 
 
 def _member_room(hub: Hub, user: User, name: str) -> Room | None:
@@ -305,7 +290,7 @@ def part(hub: Hub, user: User, msg: Message) -> None:
             _part(hub, user, room, reason)
 
 
-def _send_topic(hub: Hub, user: User, room: Room) -> None:
+def send_topic(hub: Hub, user: User, room: Room) -> None:
     hub.reply(user, N.RPL_TOPIC, room.name, room.topic)
     hub.reply(user, N.RPL_TOPICWHOTIME, room.name, room.topic_setter, str(int(room.topic_time)))
 
@@ -317,7 +302,7 @@ def topic(hub: Hub, user: User, msg: Message) -> None:
         if room is None:
             hub.reply(user, N.ERR_NOSUCHCHANNEL, msg.params[0], "No such channel")
         elif room.topic:
-            _send_topic(hub, user, room)
+            send_topic(hub, user, room)
         else:
             hub.reply(user, N.RPL_NOTOPIC, room.name, "No topic is set")
         return
@@ -328,13 +313,8 @@ def topic(hub: Hub, user: User, msg: Message) -> None:
         hub.reply(user, N.ERR_CHANOPRIVSNEEDED, room.name, "You're not channel operator")
         return
     user.last_active = hub.clock()
-    room.topic = strip_controls(msg.params[1], keep_formatting=True)[: names.TOPICLEN]
-    room.topic_setter = user.source.prefix
-    room.topic_time = hub.stamp()
-    event = TopicChanged(user.source, room.name, room.topic, room.topic_time, hub.new_msgid())
-    hub.record_room(room, event.msgid, event.time, "TOPIC", user.source.prefix,
-                    (room.name, room.topic))
-    hub.bus.publish(room, event)
+    text = strip_controls(msg.params[1], keep_formatting=True)[: names.TOPICLEN]
+    hub.emit(TopicSet(user.uid, room.name, text, hub.stamp(), hub.new_msgid()))
 
 
 def _names_entries(room: Room, viewer: User) -> list[str]:
@@ -346,7 +326,7 @@ def _names_entries(room: Room, viewer: User) -> list[str]:
     ]
 
 
-def _send_names(hub: Hub, user: User, room: Room) -> None:
+def send_names(hub: Hub, user: User, room: Room) -> None:
     # Pack names into lines that stay within 512 bytes at the receiver.
     head = len(f":{hub.settings.name} 353 {user.nick} = {room.name} :".encode()) + 2
     budget = MAX_REST_BYTES - head
@@ -370,7 +350,7 @@ def names_(hub: Hub, user: User, msg: Message) -> None:
     for name in _split_targets(target)[:1]:
         room = hub.find_room(name)
         if room is not None and ("i" not in room.flags or user in room.members):
-            _send_names(hub, user, room)
+            send_names(hub, user, room)
             return
     hub.reply(user, N.RPL_ENDOFNAMES, target or "*", "End of /NAMES list")
 
@@ -405,11 +385,8 @@ def kick(hub: Hub, user: User, msg: Message) -> None:
             hub.reply(user, N.ERR_USERNOTINCHANNEL, nick, room.name,
                       "They aren't on that channel")
             continue
-        event = Kicked(user.source, room.name, target.nick, reason, hub.stamp(), hub.new_msgid())
-        hub.record_room(room, event.msgid, event.time, "KICK", user.source.prefix,
-                        (room.name, target.nick, reason))
-        hub.bus.publish(room, event)
-        hub.remove_member(room, target)
+        hub.emit(UserKicked(user.uid, room.name, target.uid, reason, hub.stamp(),
+                            hub.new_msgid()))
 
 
 @command("INVITE", min_params=2, activity=True,
@@ -428,15 +405,8 @@ def invite(hub: Hub, user: User, msg: Message) -> None:
     if target in room.members:
         hub.reply(user, N.ERR_USERONCHANNEL, target.nick, room.name, "is already on channel")
         return
-    invites = target.invites
-    if invites is None:
-        invites = target.invites = {}
-    if len(invites) >= hub.settings.limits.max_rooms_per_user:
-        del invites[next(iter(invites))]  # the oldest goes first
-    invites.pop(room.folded, None)
-    invites[room.folded] = room.created
     hub.reply(user, N.RPL_INVITING, target.nick, room.name)
-    hub.send(target, Invited(user.source, target.nick, room.name, hub.clock()))
+    hub.emit(InviteSent(user.uid, target.uid, room.name, hub.clock()))
 
 
 # -- messages ----------------------------------------------------------------------
@@ -459,7 +429,7 @@ def _chat(hub: Hub, user: User, msg: Message) -> None:
         if not is_notice:
             hub.reply(user, N.ERR_TOOMANYTARGETS, targets[-1], "Too many targets")
         return
-    echo = "echo-message" in user.caps
+    emit = hub.emit
     for name in targets:
         if name[0] in names.CHANTYPES:
             room = hub.find_room(name)
@@ -472,8 +442,8 @@ def _chat(hub: Hub, user: User, msg: Message) -> None:
                     hub.reply(user, N.ERR_CANNOTSENDTOCHAN, room.name, "Cannot send to channel")
                 continue
             for piece in _pieces(hub, user, msg.command, room.name, text):
-                event = hub.record_chat(user, msg.command, room.name, piece, to_room=True)
-                hub.bus.publish(room, event, skip=None if echo else user)
+                emit(Said(user.uid, msg.command, room.folded, piece, hub.new_msgid(),
+                          hub.stamp(), True))
         else:
             target = hub.find_user(name)
             if target is None:
@@ -481,10 +451,8 @@ def _chat(hub: Hub, user: User, msg: Message) -> None:
                     hub.reply(user, N.ERR_NOSUCHNICK, name, "No such nick/channel")
                 continue
             for piece in _pieces(hub, user, msg.command, target.nick, text):
-                event = hub.record_chat(user, msg.command, target.nick, piece, to_room=False)
-                hub.send(target, event)
-                if echo and target is not user:
-                    hub.send(user, event)
+                emit(Said(user.uid, msg.command, target.uid, piece, hub.new_msgid(),
+                          hub.stamp(), False))
             if target.away and not is_notice:
                 hub.reply(user, N.RPL_AWAY, target.nick, target.away)
 
@@ -519,13 +487,11 @@ def away(hub: Hub, user: User, msg: Message) -> None:
                   "You have been marked as being away" if text
                   else "You are no longer marked as being away")
         return
-    user.away = text
     if text:
         hub.reply(user, N.RPL_NOWAWAY, "You have been marked as being away")
     else:
         hub.reply(user, N.RPL_UNAWAY, "You are no longer marked as being away")
-    watchers = [u for u in hub.neighbours(user) if "away-notify" in u.caps]
-    hub.fanout(watchers, AwayChanged(user.source, text, hub.clock()))
+    hub.emit(AwaySet(user.uid, text, hub.clock()))
 
 
 def _who_flags(target: User, room: Room | None, multi: bool) -> str:
@@ -644,33 +610,19 @@ def mode(hub: Hub, user: User, msg: Message) -> None:
     if len(msg.params) < 2:
         hub.reply(user, N.RPL_UMODEIS, "+" + "".join(sorted(user.modes)))
         return
-    sign, changed, unknown = "+", "", False
+    sign, unknown = "+", False
+    invisible = "i" in user.modes
     for ch in msg.params[1]:
         if ch in "+-":
             sign = ch
         elif ch == "i":
-            if (sign == "+") != ("i" in user.modes):
-                user.modes = user.modes | {"i"} if sign == "+" else user.modes - {"i"}
-                hub.invisible += 1 if sign == "+" else -1
-                changed += sign + ch
+            invisible = sign == "+"
         else:
             unknown = True
     if unknown:
         hub.reply(user, N.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag")
-    if changed:
-        hub.send(user, ModeChanged(user.source, user.nick, _compact(changed), (), hub.clock()))
-
-
-def _compact(changes: str) -> str:
-    """'+o+v-k' -> '+ov-k'."""
-    out, sign = "", ""
-    for i in range(0, len(changes), 2):
-        s, letter = changes[i], changes[i + 1]
-        if s != sign:
-            out += s
-            sign = s
-        out += letter
-    return out
+    if invisible != ("i" in user.modes):
+        hub.emit(UserModeSet(user.uid, invisible))
 
 
 _PARAM_MODES = {"o", "v", "b", "k", "l"}
@@ -698,17 +650,14 @@ def _room_mode(hub: Hub, user: User, msg: Message) -> None:
         hub.reply(user, N.ERR_CHANOPRIVSNEEDED, room.name, "You're not channel operator")
         return
     sign = "+"
-    changes = ""
-    out_args: list[str] = []
+    changes: list[tuple[str, str]] = []
     used = 0
     for letter in spec:
         if letter in "+-":
             sign = letter
             continue
         if letter in _FLAG_MODES:
-            if (sign == "+") != (letter in room.flags):
-                (room.flags.add if sign == "+" else room.flags.discard)(letter)
-                changes += sign + letter
+            changes.append((sign + letter, ""))
             continue
         if letter not in _PARAM_MODES:
             hub.reply(user, N.ERR_UNKNOWNMODE, letter, "is unknown mode char to me")
@@ -723,24 +672,19 @@ def _room_mode(hub: Hub, user: User, msg: Message) -> None:
             else:
                 arg = args.pop(0)
                 used += 1
-        applied = _apply_param_mode(hub, user, room, sign, letter, arg)
-        if applied is not None:
-            changes += sign + letter
-            if applied:
-                out_args.append(applied)
+        decided = _decide_param_mode(hub, user, room, sign, letter, arg)
+        if decided is not None:
+            changes.append((sign + letter, decided))
     if changes:
-        modes = _compact(changes)
-        event = ModeChanged(user.source, room.name, modes, tuple(out_args), hub.stamp(),
-                            hub.new_msgid())
-        hub.record_room(room, event.msgid, event.time, "MODE", user.source.prefix,
-                        (room.name, modes, *out_args))
-        hub.bus.publish(room, event)
+        hub.emit(RoomModeSet(user.uid, room.name, encode_changes(changes), hub.stamp(),
+                             hub.new_msgid()))
 
 
-def _apply_param_mode(
+def _decide_param_mode(
     hub: Hub, user: User, room: Room, sign: str, letter: str, arg: str
 ) -> str | None:
-    """Apply one parameter mode; the argument to show, or None when nothing changed."""
+    """Check one parameter mode against the room; the argument the fact carries (a uid
+    for +o/+v), or None, after saying why, when it cannot be made."""
     adding = sign == "+"
     if letter in "ov":
         target = hub.find_user(arg)
@@ -751,51 +695,28 @@ def _apply_param_mode(
             hub.reply(user, N.ERR_USERNOTINCHANNEL, target.nick, room.name,
                       "They aren't on that channel")
             return None
-        status = room.members[target]
-        if adding == (letter in status):
-            return None
-        room.members[target] = (
-            "".join(sorted(set(status) | {letter})) if adding else status.replace(letter, "")
-        )
-        return target.nick
+        return target.uid
     if letter == "k":
-        if adding:
-            if not arg or any(ch in arg for ch in " ,:") or len(arg) > 32:
-                hub.reply(user, N.ERR_INVALIDKEY, room.name, "Key is not well-formed")
-                return None
-            room.key = arg
-            return arg
-        if not room.key:
+        if adding and (not arg or any(ch in arg for ch in " ,:") or len(arg) > 32):
+            hub.reply(user, N.ERR_INVALIDKEY, room.name, "Key is not well-formed")
             return None
-        room.key = ""
-        return "*"
+        return arg if adding else ""
     if letter == "l":
         if not adding:
-            if not room.limit:
-                return None
-            room.limit = 0
             return ""
         limit = number(arg)
         if not limit:
             hub.reply(user, N.ERR_INVALIDMODEPARAM, room.name, "l", arg, "Invalid limit")
             return None
-        room.limit = limit
-        return arg
+        return str(limit)
     # letter == "b"
     mask = names.normalize_mask(strip_controls(arg).replace(" ", ""))
-    existing = next((b for b in room.bans if names.fold(b.mask) == names.fold(mask)), None)
     if adding:
-        if existing is not None:
-            return None
-        if len(room.bans) >= hub.settings.limits.max_bans:
+        exists = any(names.fold(b.mask) == names.fold(mask) for b in room.bans)
+        if not exists and len(room.bans) >= hub.settings.limits.max_bans:
             hub.reply(user, N.ERR_BANLISTFULL, room.name, mask, "Channel ban list is full")
             return None
-        room.bans.append(Ban(mask, user.source.prefix, hub.clock()))
-        return mask
-    if existing is None:
-        return None
-    room.bans.remove(existing)
-    return existing.mask
+    return mask
 
 
 # -- history -----------------------------------------------------------------------

@@ -1,9 +1,12 @@
 """The hub: who is here, which rooms exist, and delivery of events to peers.
 
 Every mutation is synchronous and never awaits, so the event loop is the only lock.
-Room delivery goes through the bus so that a later bus can carry it between
-processes; replies to one user go straight to its peer. Must not import the session,
-transport or store layers.
+Commands decide against this state and emit facts (`hub/facts.py`); `apply` is the
+one reducer that changes shared state, and delivery to local members happens there.
+Without a cluster `emit` is `apply`; with one, facts go through the log and every node
+applies them in log order (`apply_logged`). What a command or an applied fact tells its
+own person is gathered in a response and rendered at once by their session (`flush`).
+Must not import the session, transport or store layers.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from chat_server.config import HistorySection, LimitsSection
+from chat_server.hub.apply import REDUCERS
 from chat_server.hub.bus import Bus, LocalBus
 from chat_server.hub.commands import COMMANDS, VERSION
 from chat_server.hub.events import (
@@ -31,6 +35,7 @@ from chat_server.hub.events import (
     ServerMessage,
     TargetsPlayback,
 )
+from chat_server.hub.facts import HOLDING, Fact, UserArrived, UserLeft
 from chat_server.hub.history import (
     ALL_KINDS,
     MESSAGE_KINDS,
@@ -45,7 +50,7 @@ from chat_server.hub.history import (
     dm_parties,
     room_key,
 )
-from chat_server.hub.model import Peer, Room, User
+from chat_server.hub.model import REMOTE, Peer, Room, User
 from chat_server.hub.playback import MSGREFTYPES, Refused, Request, entry_events
 from chat_server.protocol import names
 from chat_server.protocol import numerics as N
@@ -85,12 +90,16 @@ class Hub:
         bus: Bus | None = None,
         history: History | None = None,
         clock: Callable[[], float] = time.time,
+        node: str = "",
     ) -> None:
         self.settings = settings
         self.clock = clock
         self.users: dict[str, User] = {}  # folded nick -> registered user
         self.rooms: dict[str, Room] = {}  # folded name -> room
         self.connections: set[User] = set()
+        # Everyone the facts name, by uid: local connections (registered or not) and
+        # replicas of people on other nodes.
+        self.by_uid: dict[str, User] = {}
         # Registered users with mode +i, kept as a count: LUSERS runs at every registration.
         self.invisible = 0
         self.whowas: deque[WhowasEntry] = deque(maxlen=settings.limits.whowas_size)
@@ -99,9 +108,17 @@ class Hub:
         self.created = clock()
         # Commands run, by name (the metrics read it); unknown ones are not counted.
         self.commands_run: Counter[str] = Counter()
-        # msgids: unique per server start without coordination; the counter keeps them short.
-        self._msgid_prefix = os.urandom(4).hex()
+        # This node's id: the prefix of its users' uids and of its msgids, unique per
+        # server start (a cluster log checks it is not in use); counters keep them short.
+        self.node = node or os.urandom(4).hex()
+        self._msgid_prefix = self.node
         self._msgid_counter = itertools.count(1)
+        self._uid_counter = itertools.count(1)
+        # Where facts go: straight to the reducer, unless a cluster log is attached.
+        self.emit: Callable[[Fact], None] = self.apply
+        self.clustered = False
+        # How many nodes share the network (LUSERS); a cluster log keeps it.
+        self.servers = 1
 
     # -- delivery ---------------------------------------------------------------
 
@@ -128,9 +145,32 @@ class Hub:
 
     @staticmethod
     def send(user: User, event: Event) -> None:
+        response = user.response
+        if response is not None:
+            response.append(event)
+            return
         data = user.peer.render(event)
         if data:
             user.peer.write(data)
+
+    @staticmethod
+    def flush(user: User) -> None:
+        """Hand what `user` was told during their command (or fact) to their session,
+        which renders the whole answer at once; a peer without `respond` gets each
+        event rendered in turn."""
+        events = user.response
+        user.response = None
+        if not events:
+            return
+        peer = user.peer
+        respond = getattr(peer, "respond", None)
+        if respond is not None:
+            respond(events)
+            return
+        for event in events:
+            data = peer.render(event)
+            if data:
+                peer.write(data)
 
     def reply(self, user: User, numeric: str, *params: str) -> None:
         self.send(user, Reply(numeric, params))
@@ -166,11 +206,16 @@ class Hub:
     # -- connection lifecycle ---------------------------------------------------
 
     def connect(self, peer: Peer, host: str, *, secure: bool = False, certfp: str = "") -> User:
-        user = User(peer, host, self.clock())
+        uid = f"{self.node}:{next(self._uid_counter):x}"
+        user = User(peer, host, self.clock(), uid, self.node)
         user.secure = secure
         user.certfp = certfp
         self.connections.add(user)
+        self.by_uid[uid] = user
         return user
+
+    def is_local(self, user: User) -> bool:
+        return user.node == self.node
 
     def disconnect(
         self,
@@ -189,20 +234,32 @@ class Hub:
         if user not in self.connections:
             return
         self.connections.discard(user)
-        if user.registered:
-            event = Quit(user.source, reason, self.stamp(), self.new_msgid())
-            self.record_rooms(user, event.msgid, event.time, "QUIT", (reason,))
-            self.fanout(self.neighbours(user), event)
-            for room in list(user.rooms.values()):
-                self.remove_member(room, user)
-            self.remember(user)
-            if self.users.get(user.folded) is user:
-                del self.users[user.folded]
-            if "i" in user.modes:
-                self.invisible -= 1
+        if user.registered or user.pending:
+            # A claim still on its way is followed by this, so it never outlives us.
+            self.emit(UserLeft(user.uid, reason, self.stamp(), self.new_msgid()))
+        else:
+            self.by_uid.pop(user.uid, None)
         if tell_user is not None:
             self.send(user, Closing(tell_user))
+        self.flush(user)  # what the closing command was told goes out before the close
         user.peer.close(reason if log_reason is None else log_reason)
+
+    def quit_user(self, user: User, reason: str, when: float, msgid: str) -> None:
+        """Someone leaves the network: room-mates see the QUIT once each."""
+        self.by_uid.pop(user.uid, None)
+        if not user.registered:
+            return
+        event = Quit(user.source, reason, when, msgid)
+        self.record_rooms(user, msgid, when, "QUIT", (reason,))
+        self.fanout(self.neighbours(user), event)
+        for room in list(user.rooms.values()):
+            self.remove_member(room, user)
+        self.remember(user)
+        if self.users.get(user.folded) is user:
+            del self.users[user.folded]
+        if "i" in user.modes:
+            self.invisible -= 1
+        user.registered = False
 
     def remember(self, user: User) -> None:
         if self.whowas.maxlen:
@@ -216,27 +273,22 @@ class Hub:
         if not room.members:
             del self.rooms[room.folded]
 
-    def change_nick(self, user: User, nick: str) -> None:
+    def change_nick(self, user: User, nick: str, when: float, msgid: str) -> None:
         """Rename a registered user and tell everyone who can see them, once each."""
-        event = NickChanged(user.source, nick, self.stamp(), self.new_msgid())
+        event = NickChanged(user.source, nick, when, msgid)
         self.record_rooms(user, event.msgid, event.time, "NICK", (nick,))
-        self.fanout(self.neighbours(user) | {user}, event)
+        self.fanout(self.neighbours(user), event)
+        self.send(user, event)
         self.remember(user)
         del self.users[user.folded]
         user.set_identity(nick)
         self.users[user.folded] = user
 
-    def record_chat(self, user: User, command: str, target: str, text: str, to_room: bool) -> Chat:
-        event = Chat(
-            user.source, command, target, text, self.new_msgid(), self.stamp(), to_room
-        )
-        if text.startswith("\x01") and not text.startswith("\x01ACTION"):
-            return event  # a CTCP query replayed later would make clients answer it again
-        key = room_key(names.fold(target)) if to_room else dm_key(user.folded, names.fold(target))
-        self.history.record(
-            Entry(key, event.msgid, event.time, command, user.source.prefix, (target, text))
-        )
-        return event
+    def record_chat(self, user: User, event: Chat, key: str) -> None:
+        if event.text.startswith("\x01") and not event.text.startswith("\x01ACTION"):
+            return  # a CTCP query replayed later would make clients answer it again
+        self.history.record(Entry(key, event.msgid, event.time, event.command,
+                                  user.source.prefix, (event.target, event.text)))
 
     def record_room(self, room: Room, msgid: str, when: float, kind: str, source: str,
                     params: tuple[str, ...]) -> None:
@@ -264,10 +316,32 @@ class Hub:
             self.reply(user, N.ERR_NICKNAMEINUSE, user.nick, "Nickname is already in use")
             user.set_identity("")
             return
+        self.emit(UserArrived(user.uid, user.nick, user.user, user.host, user.realname,
+                              user.secure, user.signon))
+
+    def arrive(self, fact: UserArrived) -> None:
+        """A nickname claim in log order: the first for a folded nick wins."""
+        folded = names.fold(fact.nick)
+        user = self.by_uid.get(fact.uid)
+        holder = self.users.get(folded)
+        if holder is not None and holder is not user:
+            if user is not None and self.is_local(user) and not user.registered:
+                self.reply(user, N.ERR_NICKNAMEINUSE, fact.nick, "Nickname is already in use")
+                user.set_identity("")
+            return
+        if user is None:
+            node = fact.uid.rpartition(":")[0]
+            user = User(REMOTE, fact.host, fact.signon, fact.uid, node)
+            user.realname = fact.realname
+            user.secure = fact.secure
+            self.by_uid[fact.uid] = user
+        elif user.registered:
+            return
         user.registered = True
-        user.set_identity(user.nick)
-        self.users[user.folded] = user
-        self.welcome(user)
+        user.set_identity(fact.nick, fact.user)
+        self.users[folded] = user
+        if self.is_local(user):
+            self.welcome(user)
 
     def welcome(self, user: User) -> None:
         s = self.settings
@@ -314,17 +388,19 @@ class Hub:
 
     def send_lusers(self, user: User) -> None:
         users = len(self.users)
-        unknown = len(self.connections) - users
+        unknown = sum(1 for u in self.connections if not u.registered)
         invisible = self.invisible
+        servers = f"{self.servers} server" + ("s" if self.servers != 1 else "")
         self.reply(user, N.RPL_LUSERCLIENT,
-                   f"There are {users - invisible} users and {invisible} invisible on 1 server")
+                   f"There are {users - invisible} users and {invisible} invisible on {servers}")
         self.reply(user, N.RPL_LUSEROP, "0", "operator(s) online")
         if unknown > 0:
             self.reply(user, N.RPL_LUSERUNKNOWN, str(unknown), "unknown connection(s)")
         self.reply(user, N.RPL_LUSERCHANNELS, str(len(self.rooms)), "channels formed")
-        self.reply(user, N.RPL_LUSERME, f"I have {users} clients and 0 servers")
-        self.reply(user, N.RPL_LOCALUSERS, str(users), str(users),
-                   f"Current local users {users}, max {users}")
+        local = sum(1 for u in self.connections if u.registered)
+        self.reply(user, N.RPL_LUSERME, f"I have {local} clients and {self.servers - 1} servers")
+        self.reply(user, N.RPL_LOCALUSERS, str(local), str(local),
+                   f"Current local users {local}, max {local}")
         self.reply(user, N.RPL_GLOBALUSERS, str(users), str(users),
                    f"Current global users {users}, max {users}")
 
@@ -415,8 +491,65 @@ class Hub:
 
     # -- commands ---------------------------------------------------------------
 
+    def apply(self, fact: Fact) -> None:
+        """The reducer: change the state as `fact` says and deliver to local members."""
+        REDUCERS[type(fact)](self, fact)
+
+    def attach(self, send: Callable[[Fact], None]) -> None:
+        """Send facts through a cluster log; they come back through `apply_logged`."""
+        by_uid = self.by_uid
+
+        def emit(fact: Fact) -> None:
+            if type(fact) in HOLDING:
+                user = by_uid.get(fact.uid)  # type: ignore[union-attr]
+                if user is not None:
+                    user.pending += 1
+            send(fact)
+
+        self.emit = emit
+        self.clustered = True
+
+    def apply_logged(self, fact: Fact) -> None:
+        """A fact read back from the log. Its own person, when connected here, is told
+        what it led to in one response; their next commands, held while it travelled,
+        run now."""
+        user = self.by_uid.get(getattr(fact, "uid", ""))
+        if user is None or not self.is_local(user):
+            self.apply(fact)
+            return
+        if user.response is None:
+            user.response = []
+            try:
+                self.apply(fact)
+            finally:
+                self.flush(user)
+        else:
+            self.apply(fact)
+        if type(fact) in HOLDING and user.pending:
+            user.pending -= 1
+            if not user.pending and user.held:
+                held, user.held = user.held, []
+                for msg in held:
+                    self.handle(user, msg)
+
     def handle(self, user: User, msg: Message) -> None:
-        """Run one command through the table's shared checks, then its handler."""
+        """Run one command through the table's shared checks, then its handler; what
+        it answers reaches the session as one response."""
+        if user.pending:
+            # A change of theirs is still on its way through the log: this command
+            # must see it applied, so it waits (bounded by flood control).
+            user.held.append(msg)
+            return
+        if user.response is not None:
+            self._handle(user, msg)
+            return
+        user.response = []
+        try:
+            self._handle(user, msg)
+        finally:
+            self.flush(user)
+
+    def _handle(self, user: User, msg: Message) -> None:
         spec = COMMANDS.get(msg.command)
         if spec is None:
             if user.registered:
@@ -443,3 +576,5 @@ class Hub:
             user.peer.close(reason)
         self.users.clear()
         self.rooms.clear()
+        self.by_uid.clear()
+

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from chat_server.hub.events import Event, Source, make_source
+from chat_server.protocol.message import Message
 from chat_server.protocol.names import fold
 
 
@@ -32,6 +33,29 @@ class Peer(Protocol):
         """End the connection after what is queued; the hub has already forgotten the user."""
 
 
+class RemotePeer:
+    """A person connected to another node: nothing is rendered or written here (that
+    node delivers), so its members cost one skipped entry in a fan-out."""
+
+    __slots__ = ()
+
+    @property
+    def form(self) -> Hashable:
+        return self
+
+    def render(self, event: Event) -> bytes:
+        return b""
+
+    def write(self, data: bytes) -> None:
+        return None
+
+    def close(self, reason: str) -> None:
+        return None
+
+
+REMOTE = RemotePeer()
+
+
 # Shared by every user that has none: an empty set of its own costs 216 bytes each.
 NO_FLAGS: frozenset[str] = frozenset()
 
@@ -45,24 +69,39 @@ class User:
         "caps",
         "certfp",
         "folded",
+        "held",
         "host",
         "invites",
         "last_active",
         "modes",
         "nick",
+        "node",
         "password_ok",
         "peer",
+        "pending",
         "realname",
         "registered",
+        "response",
         "rooms",
         "secure",
         "signon",
         "source",
+        "uid",
         "user",
     )
 
-    def __init__(self, peer: Peer, host: str, now: float) -> None:
+    def __init__(self, peer: Peer, host: str, now: float, uid: str = "", node: str = "",
+                 ) -> None:
         self.peer = peer
+        # Network-wide name ("node:n") and the node the person is connected to.
+        self.uid = uid
+        self.node = node
+        # While a command or an applied fact of this person runs: what they are told,
+        # rendered at once by their session afterwards (Hub.flush).
+        self.response: list[Event] | None = None
+        # Facts of theirs not yet back from the log, and the lines that wait for them.
+        self.pending = 0
+        self.held: list[Message] = []
         self.host = host
         # Connected over TLS, and the SHA-256 of its client certificate (WHOIS).
         self.secure = False
@@ -152,4 +191,4 @@ def prefix_chars(status: str, multi: bool) -> str:
     return chars if multi else chars[:1]
 
 
-__all__ = ["Ban", "Peer", "Room", "Source", "User", "prefix_chars"]
+__all__ = ["REMOTE", "Ban", "Peer", "RemotePeer", "Room", "Source", "User", "prefix_chars"]

@@ -205,6 +205,14 @@ class IrcSession(SessionBase):
                          *event.context, event.description)
         raise TypeError(f"no IRC rendering for {type(event).__name__}")
 
+    def respond(self, events: list[Event]) -> None:
+        """A command's whole answer (or what an applied fact of theirs led to), at once;
+        the capabilities it negotiated decide how later room events are written."""
+        caps = self.user.caps
+        self.form = _FORMS["message-tags" in caps, "server-time" in caps]
+        render = self.render
+        self.write(b"".join([render(event) for event in events]))
+
     # -- history -------------------------------------------------------------------
 
     def _playback(self, e: Playback) -> bytes:
@@ -259,11 +267,7 @@ class IrcSession(SessionBase):
         except ProtocolViolation as exc:
             self.hub.reply(self.user, N.ERR_UNKNOWNERROR, "*", f"Malformed line: {exc}")
             return
-        caps_before = self.user.caps
         self.hub.handle(self.user, msg)
-        if self.user.caps is not caps_before:
-            caps = self.user.caps
-            self.form = _FORMS["message-tags" in caps, "server-time" in caps]
 
     def on_overlong(self) -> None:
         self.hub.reply(self.user, N.ERR_INPUTTOOLONG, "Input line was too long")

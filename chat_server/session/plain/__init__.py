@@ -7,12 +7,11 @@ tests use.
 
 from chat_server.session.plain.commands import HELP_ORDER, PLAIN_COMMANDS, PlainCommand
 from chat_server.session.plain.session import PlainSession
-from chat_server.session.plain.state import Gather, PlainForm, Stage, room_name
+from chat_server.session.plain.state import PlainForm, Stage, room_name
 
 __all__ = [
     "HELP_ORDER",
     "PLAIN_COMMANDS",
-    "Gather",
     "PlainCommand",
     "PlainForm",
     "PlainSession",

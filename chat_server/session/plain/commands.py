@@ -18,7 +18,7 @@ from chat_server.protocol import plain as P
 from chat_server.protocol.message import Message
 from chat_server.protocol.names import CHANTYPES
 from chat_server.protocol.text import number
-from chat_server.session.plain.state import Gather, Stage, room_name
+from chat_server.session.plain.state import Stage, room_name
 
 if TYPE_CHECKING:
     from chat_server.session.plain.session import PlainSession
@@ -153,7 +153,7 @@ def _rooms(s: PlainSession, rest: str) -> None:
 def _who(s: PlainSession, rest: str) -> None:
     room = one_room(s, rest.split()[0]) if rest else s.current_room()
     if room is not None:
-        s.run(Message("NAMES", (room,)), Gather.WHO)
+        s.run(Message("NAMES", (room,)))
 
 
 @plain("whois", "NICK", min_args=1, hub="WHOIS")

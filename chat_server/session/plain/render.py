@@ -1,9 +1,10 @@
 """How hub events and replies read in plain mode: one line of text each (or none).
 
 Owns the words: a renderer per event type and per reply numeric, reading the session's
-state (its stage, the replies it is gathering, its timestamps) but changing only what
-gathering needs. History is rendered by the same renderers, each line with its own time,
-between two divider lines. Knows the hub's events and the protocol package; must not
+state (its stage, its timestamps) without changing it, and the reading of a command's
+whole response (a join with its topic and people is one line, a listing is counted).
+History is rendered by the same renderers, each line with its own time, between two
+divider lines. Knows the hub's events and the protocol package; must not
 import the plain command table.
 """
 
@@ -36,7 +37,7 @@ from chat_server.protocol import numerics as N
 from chat_server.protocol import plain as P
 from chat_server.protocol.names import CHANTYPES
 from chat_server.protocol.text import number
-from chat_server.session.plain.state import Gather, Stage
+from chat_server.session.plain.state import Stage
 
 if TYPE_CHECKING:
     from chat_server.session.plain.session import PlainSession
@@ -97,10 +98,6 @@ def _chat(s: PlainSession, e: Chat) -> bytes:
 
 
 def _joined(s: PlainSession, e: Joined) -> bytes:
-    if s.gather in (Gather.JOIN, Gather.WELCOME) and s.is_me(e.source.nick):
-        # Said once the topic and names have arrived, in one line.
-        s.joined_at = e.time
-        return b""
     return s.stamped(e.time, f"{e.room} * {e.source.nick} joined.")
 
 
@@ -114,7 +111,8 @@ def _quit(s: PlainSession, e: Quit) -> bytes:
 
 
 def _nick(s: PlainSession, e: NickChanged) -> bytes:
-    if s.personal and s.is_me(e.source.nick):
+    # In one's own response the rename is done already: the new nick is one's own.
+    if s.personal and s.is_me(e.new_nick):
         return s.stamped(e.time, f"* You are now known as {e.new_nick}.")
     return s.stamped(e.time, f"* {e.source.nick} is now known as {e.new_nick}.")
 
@@ -181,35 +179,27 @@ def _now(s: PlainSession, body: str) -> bytes:
 
 
 def _topic_reply(s: PlainSession, p: tuple[str, ...]) -> bytes:
-    if s.gather in (Gather.JOIN, Gather.WELCOME):
-        s.gathered_topic = p[1]  # part of the joined or welcome line
-        return b""
     return _now(s, f"{p[0]} * Topic: {p[1]}")
 
 
-def _names_reply(s: PlainSession, p: tuple[str, ...]) -> bytes:
-    s.gathered_names.extend(p[-1].split())
-    return b""
-
-
-def _end_of_names(s: PlainSession, p: tuple[str, ...]) -> bytes:
-    names, s.gathered_names = s.gathered_names, []
-    room = p[0]
-    if s.gather is Gather.WELCOME:
-        return _welcome(s, room, names)
-    if s.gather is Gather.JOIN:
-        topic = _sentence(s.gathered_topic)
-        about = f" Topic: {topic}" if topic else ""
+def _names_line(s: PlainSession, joined: Joined | None, topic: str, names: list[str],
+                room: str) -> bytes:
+    """The end of a NAMES answer: a join's one line (the welcome for the first join),
+    or who is in the room."""
+    if joined is not None and s.stage is Stage.JOINING:
+        return _welcome(s, joined, room, topic, names)
+    if joined is not None:
+        sentence = _sentence(topic)
+        about = f" Topic: {sentence}" if sentence else ""
         people = P.listing([_strip_prefix(n) for n in names])
-        return s.stamped(
-            s.joined_at, f"{room} * {s.user.nick} joined.{about} People: {people}"
-        )
+        return s.stamped(joined.time, f"{room} * {s.user.nick} joined.{about} People: {people}")
     if not names:
         return P.error(f"There is no room {room}, or you cannot see who is in it.")
     return _now(s, f"{room} * People ({len(names)}): {P.listing(names)}")
 
 
-def _welcome(s: PlainSession, room: str, names: list[str]) -> bytes:
+def _welcome(s: PlainSession, joined: Joined, room: str, topic: str, names: list[str],
+             ) -> bytes:
     others = [n for n in map(_strip_prefix, names) if not s.is_me(n)]
     if others:
         people = P.count(len(others) + 1, "person", "people")
@@ -217,18 +207,12 @@ def _welcome(s: PlainSession, room: str, names: list[str]) -> bytes:
     else:
         where = f"You are in {room}, on your own so far."
     data = P.line(f"Welcome, {s.user.nick}. {where} Type /help for commands.")
-    if s.gathered_topic:
-        data += s.stamped(s.joined_at, f"{room} * Topic: {s.gathered_topic}")
+    if topic:
+        data += s.stamped(joined.time, f"{room} * Topic: {topic}")
     return data
 
 
-def _list_start(s: PlainSession, p: tuple[str, ...]) -> bytes:
-    s.rows = 0
-    return b""
-
-
 def _list_row(s: PlainSession, p: tuple[str, ...]) -> bytes:
-    s.rows += 1
     room, members, about = p[0], p[1], p[2] if len(p) > 2 else ""
     # The hub puts the room's modes first, "[+nt] topic": plain users see the topic.
     topic = about.partition("] ")[2] if about.startswith("[") else about
@@ -237,19 +221,8 @@ def _list_row(s: PlainSession, p: tuple[str, ...]) -> bytes:
     return _now(s, f"* {room} ({people}){': ' + topic if topic else ''}")
 
 
-def _list_end(s: PlainSession, p: tuple[str, ...]) -> bytes:
-    rows, s.rows = s.rows, 0
-    return b"" if rows else _now(s, "* There are no rooms yet; /join one to start it.")
-
-
 def _ban_row(s: PlainSession, p: tuple[str, ...]) -> bytes:
-    s.rows += 1
     return _now(s, f"{p[0]} * Banned: {p[1]} (by {p[2].partition('!')[0]})")
-
-
-def _ban_end(s: PlainSession, p: tuple[str, ...]) -> bytes:
-    rows, s.rows = s.rows, 0
-    return b"" if rows else _now(s, f"{p[0]} * Nobody is banned.")
 
 
 def _whois_idle(s: PlainSession, p: tuple[str, ...]) -> bytes:
@@ -319,13 +292,8 @@ RENDERERS: dict[type, Callable[[PlainSession, Any], bytes]] = {
 _REPLIES: dict[str, Callable[[PlainSession, tuple[str, ...]], bytes]] = {
     N.RPL_TOPIC: _topic_reply,
     N.RPL_NOTOPIC: lambda s, p: _now(s, f"{p[0]} * No topic is set."),
-    N.RPL_NAMREPLY: _names_reply,
-    N.RPL_ENDOFNAMES: _end_of_names,
-    N.RPL_LISTSTART: _list_start,
     N.RPL_LIST: _list_row,
-    N.RPL_LISTEND: _list_end,
     N.RPL_BANLIST: _ban_row,
-    N.RPL_ENDOFBANLIST: _ban_end,
     N.RPL_CHANNELMODEIS: lambda s, p: _now(s, f"{p[0]} * Modes: {' '.join(p[1:])}"),
     N.RPL_UMODEIS: lambda s, p: _now(s, f"* Your modes: {p[0]}"),
     N.RPL_AWAY: lambda s, p: _now(s, f"* {p[0]} is away: {p[1]}"),
@@ -337,3 +305,50 @@ _REPLIES: dict[str, Callable[[PlainSession, tuple[str, ...]], bytes]] = {
     N.RPL_INVITING: lambda s, p: _now(s, f"* Invited {p[0]} to {p[1]}."),
 }
 
+
+
+# -- a command's whole answer -----------------------------------------------------------
+
+
+def render_response(s: PlainSession, events: list[Event]) -> bytes:
+    """Every event of one response, reading the NAMES, LIST and ban-list answers whole:
+    one's own join, its topic and its names become one line; an empty listing says so."""
+    out = bytearray()
+    joined: Joined | None = None
+    topic = ""
+    names: list[str] = []
+    rows = 0
+    for event in events:
+        if isinstance(event, Joined) and s.is_me(event.source.nick):
+            joined, topic, names = event, "", []
+            continue
+        if isinstance(event, Reply):
+            numeric, params = event.numeric, event.params
+            if numeric == N.RPL_TOPIC and joined is not None:
+                topic = params[1]
+                continue
+            if numeric == N.RPL_NAMREPLY:
+                names.extend(params[-1].split())
+                continue
+            if numeric == N.RPL_ENDOFNAMES:
+                out += _names_line(s, joined, topic, names, params[0])
+                joined, topic, names = None, "", []
+                continue
+            if numeric == N.RPL_LISTSTART:
+                rows = 0
+                continue
+            if numeric in (N.RPL_LIST, N.RPL_BANLIST):
+                rows += 1
+            elif numeric == N.RPL_LISTEND:
+                if not rows:
+                    out += _now(s, "* There are no rooms yet; /join one to start it.")
+                continue
+            elif numeric == N.RPL_ENDOFBANLIST:
+                if not rows:
+                    out += _now(s, f"{params[0]} * Nobody is banned.")
+                rows = 0
+                continue
+        out += render(s, event)
+    if joined is not None:
+        out += render(s, joined)  # a join without its names (never expected)
+    return bytes(out)

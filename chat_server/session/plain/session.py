@@ -1,25 +1,25 @@
 """A plain-text connection (netcat, telnet) as the hub sees it: typed lines in, readable lines out.
 
-Owns the state of one plain connection: the nickname prompt, the current room, what the
-running command gathers, and turning what a person types into hub commands through the
-/command table. How each event reads is the rendering module's business. Knows the hub
-and the protocol package; knows nothing of sockets (it writes through `Link`) or of
-asyncio.
+Owns the state of one plain connection: the nickname prompt, the current room, and
+turning what a person types into hub commands through the /command table; a command's
+answer arrives as one response (`respond`), read as a whole. How each event reads is
+the rendering module's business. Knows the hub and the protocol package; knows nothing
+of sockets (it writes through `Link`) or of asyncio.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable
 
-from chat_server.hub.events import Event
+from chat_server.hub.events import Event, Joined, Parted, Reply
 from chat_server.hub.hub import Hub
 from chat_server.protocol import plain as P
 from chat_server.protocol.message import Message
 from chat_server.protocol.names import fold
 from chat_server.session.base import Link, SessionBase
 from chat_server.session.plain.commands import HELP_ORDER, PLAIN_COMMANDS
-from chat_server.session.plain.render import render
-from chat_server.session.plain.state import FORMS, Gather, Stage, room_name
+from chat_server.session.plain.render import render, render_response
+from chat_server.session.plain.state import FORMS, Stage, room_name
 
 
 class PlainSession(SessionBase):
@@ -30,15 +30,10 @@ class PlainSession(SessionBase):
         "current_name",
         "default_room",
         "form",
-        "gather",
-        "gathered_names",
-        "gathered_topic",
-        "joined_at",
         "max_line",
         "personal",
         "quitting",
         "replaying",
-        "rows",
         "stage",
         "timestamps",
     )
@@ -51,22 +46,16 @@ class PlainSession(SessionBase):
         self.max_line = min(limits.plain_max_line, limits.max_line_bytes)
         self.stage = Stage.NICK
         self.timestamps = True
-        # The fan-out key: shared with every plain session of the same kind, except while
-        # this session runs its own command (see run()).
+        # The fan-out key: shared with every plain session of the same kind.
         self.form: Hashable = FORMS[True]
-        # True while this session runs its own command: its form is then its own, so the
-        # events of that command (its own join, its own nick change) read personally.
+        # True while a response is rendered: the events of one's own command (one's
+        # own nick change) read personally.
         self.personal = False
         self.quitting = False
         # The room plain lines go to ("the room joined or switched to last"), folded and
         # as displayed; "" for none.
         self.current = ""
         self.current_name = ""
-        self.gather: Gather | None = None
-        self.gathered_names: list[str] = []
-        self.gathered_topic = ""
-        self.joined_at = 0.0
-        self.rows = 0
         # True while kept lines are rendered: times from another day then show the date.
         self.replaying = False
         super().__init__(hub, link, self)
@@ -78,6 +67,18 @@ class PlainSession(SessionBase):
 
     def render(self, event: Event) -> bytes:
         return render(self, event)
+
+    def respond(self, events: list[Event]) -> None:
+        """A command's whole answer: a join with its topic and people reads as one line.
+        What it changed decides what comes next (the first join, the current room)."""
+        self.personal = True
+        try:
+            data = render_response(self, events)
+        finally:
+            self.personal = False
+        if data:
+            self.write(data)
+        self._follow(events)
 
     def close(self, reason: str) -> None:
         self.stage = Stage.CLOSED
@@ -123,34 +124,41 @@ class PlainSession(SessionBase):
 
     # -- what a person does -------------------------------------------------------
 
-    def run(self, msg: Message, gather: Gather | None = None) -> None:
-        """Hand one translated command to the hub, with this session's form its own."""
-        self.personal = True
-        self.form = self
-        self.gather = gather
-        try:
-            self.hub.handle(self.user, msg)
-        finally:
-            self.personal = False
-            self.form = FORMS[self.timestamps]
-            self.gather = None
-            self.gathered_names = []
-            self.gathered_topic = ""
+    def run(self, msg: Message) -> None:
+        """Hand one translated command to the hub; its answer comes to `respond`."""
+        self.hub.handle(self.user, msg)
 
     def choose_nick(self, nick: str) -> None:
-        """Register with the chosen nickname, then join the default room."""
+        """Register with the chosen nickname; the welcome leads to the default room."""
         self.run(Message("NICK", (nick,)))
         if not self.user.nick:
             return  # the hub said why, and the error line asks again
         self.run(Message("USER", (nick, "0", "*", nick)))
-        if not self.user.registered:
-            return  # the server wants a password plain mode cannot give; it said so
-        self.stage = Stage.CHAT
-        self.run(Message("JOIN", (self.default_room,)), Gather.WELCOME)
-        if not self._enter(self.default_room):
-            # Could not join (banned, invite-only): the hub's error came first.
-            self.write(P.line(f"Welcome, {self.user.nick}. Type /help for commands; "
-                              "/join a room to talk."))
+
+    def _follow(self, events: list[Event]) -> None:
+        """What a response leads to: the welcome to the first join, a join to a new
+        current room, leaving the current room to talking in another."""
+        if self.stage is Stage.NICK:
+            if self.user.registered:
+                self.stage = Stage.JOINING
+                self.run(Message("JOIN", (self.default_room,)))
+            return
+        entered = left = refused = False
+        for event in events:
+            if isinstance(event, Joined) and self.is_me(event.source.nick):
+                entered = self._enter(event.room) or entered
+            elif isinstance(event, Parted) and self.is_me(event.source.nick):
+                left = True
+            elif isinstance(event, Reply) and P.is_error(event.numeric):
+                refused = True
+        if self.stage is Stage.JOINING and (entered or refused):
+            self.stage = Stage.CHAT
+            if not entered:
+                # Could not join (banned, invite-only): the hub's error came first.
+                self.write(P.line(f"Welcome, {self.user.nick}. Type /help for commands; "
+                                  "/join a room to talk."))
+        if left and self.current and self.current not in self.user.rooms:
+            self._left_current()
 
     def command(self, text: str) -> None:
         name, _, rest = text.partition(" ")
@@ -189,8 +197,7 @@ class PlainSession(SessionBase):
         if fold(name) in self.user.rooms:
             self.switch(name)
             return
-        self.run(Message("JOIN", (name, key) if key else (name,)), Gather.JOIN)
-        self._enter(name)
+        self.run(Message("JOIN", (name, key) if key else (name,)))
 
     def switch(self, name: str) -> None:
         room = self.user.rooms.get(fold(name))
@@ -202,8 +209,8 @@ class PlainSession(SessionBase):
 
     def part(self, name: str, reason: str) -> None:
         self.run(Message("PART", (name, reason) if reason else (name,)))
-        if self.current in self.user.rooms or not self.current:
-            return
+
+    def _left_current(self) -> None:
         # The current room was left: talk in the room joined last, as if switched to.
         rooms = list(self.user.rooms.values())
         if rooms:
@@ -219,8 +226,7 @@ class PlainSession(SessionBase):
 
     def set_timestamps(self, on: bool) -> None:
         self.timestamps = on
-        if not self.personal:
-            self.form = FORMS[on]
+        self.form = FORMS[on]
         self.write(self.stamped(self.hub.clock(),
                                  f"* Timestamps {'on' if on else 'off'}."))
 

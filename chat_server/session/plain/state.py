@@ -1,5 +1,5 @@
-"""Plain-mode state that several modules read: stages, what replies are gathered for,
-the output forms, and how a typed room name is completed.
+"""Plain-mode state that several modules read: stages, the output forms, and how a
+typed room name is completed.
 
 Pure values. Must not import the session, rendering or command modules of this package.
 """
@@ -14,16 +14,9 @@ from chat_server.protocol.names import CHANTYPES
 
 class Stage(Enum):
     NICK = auto()  # at the nickname prompt: a line is a nickname to try
+    JOINING = auto()  # registered, the first join on its way: its answer is the welcome
     CHAT = auto()  # registered: a line is said in the current room or run as a /command
     CLOSED = auto()  # the hub has let go of this user; later lines are ignored
-
-
-class Gather(Enum):
-    """What the topic and NAMES replies of the running command are for."""
-
-    WHO = auto()  # /who: one line listing the room
-    JOIN = auto()  # /join: the "joined" line with the topic and the people there
-    WELCOME = auto()  # the join after the nickname: the welcome line
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -1,0 +1,325 @@
+"""The reducer: how each fact changes the hub, and who is told.
+
+Runs on every node for every fact, in log order, so its outcome may depend only on the
+fact and the state (never on the clock or on which node runs it); delivery to local
+members happens here, and a fact's own person, when connected to this node, is
+answered here too (their session renders it as the command's response). Must not
+import the session, transport or store layers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from chat_server.hub.commands import send_names, send_topic
+from chat_server.hub.events import (
+    AwayChanged,
+    Chat,
+    Closing,
+    Invited,
+    Joined,
+    Kicked,
+    ModeChanged,
+    Parted,
+    TopicChanged,
+)
+from chat_server.hub.facts import (
+    MODE_SEP,
+    AwaySet,
+    InviteSent,
+    NickSet,
+    NodeDown,
+    RoomJoined,
+    RoomModeSet,
+    RoomParted,
+    Said,
+    TopicSet,
+    UserArrived,
+    UserKicked,
+    UserLeft,
+    UserModeSet,
+)
+from chat_server.hub.history import dm_key, room_key
+from chat_server.hub.model import Ban, Room, User
+from chat_server.protocol import names
+from chat_server.protocol import numerics as N
+
+if TYPE_CHECKING:
+    from chat_server.hub.hub import Hub
+
+def _said(hub: Hub, f: Said) -> None:
+    user = hub.by_uid.get(f.uid)
+    if user is None:
+        return
+    if f.to_room:
+        room = hub.rooms.get(f.target)
+        if room is None:
+            return
+        event = Chat(user.source, f.command, room.name, f.text, f.msgid, f.time, True)
+        hub.record_chat(user, event, room_key(room.folded))
+        hub.bus.publish(room, event, None if "echo-message" in user.caps else user)
+        return
+    target = hub.by_uid.get(f.target)
+    if target is None or not target.registered:
+        return
+    event = Chat(user.source, f.command, target.nick, f.text, f.msgid, f.time, False)
+    hub.record_chat(user, event, dm_key(user.folded, target.folded))
+    hub.send(target, event)
+    if target is not user and "echo-message" in user.caps:
+        hub.send(user, event)
+
+
+def _arrived(hub: Hub, f: UserArrived) -> None:
+    hub.arrive(f)
+
+
+def _nick(hub: Hub, f: NickSet) -> None:
+    user = hub.by_uid.get(f.uid)
+    if user is None or not user.registered:
+        return
+    holder = hub.users.get(names.fold(f.nick))
+    if holder is not None and holder is not user:
+        # Claimed by someone else first, in log order.
+        if hub.is_local(user):
+            hub.reply(user, N.ERR_NICKNAMEINUSE, f.nick, "Nickname is already in use")
+        return
+    if f.nick != user.nick:
+        hub.change_nick(user, f.nick, f.time, f.msgid)
+
+
+def _left(hub: Hub, f: UserLeft) -> None:
+    user = hub.by_uid.get(f.uid)
+    if user is not None:
+        hub.quit_user(user, f.reason, f.time, f.msgid)
+
+
+def _node_down(hub: Hub, f: NodeDown) -> None:
+    gone = [u for u in hub.by_uid.values() if u.node == f.node]
+    for user in gone:
+        if user in hub.connections:
+            # This node was declared down: its clients are told and let go.
+            hub.connections.discard(user)
+            hub.send(user, Closing(f.reason))
+            user.peer.close(f.reason)
+        hub.quit_user(user, f.reason, f.time, user.uid + "~")
+
+
+def _joined(hub: Hub, f: RoomJoined) -> None:
+    user = hub.by_uid.get(f.uid)
+    if user is None or not user.registered:
+        return
+    folded = names.fold(f.room)
+    if folded in user.rooms:
+        return
+    room = hub.rooms.get(folded)
+    if room is None:
+        room = Room(f.room, folded, f.time)
+        hub.rooms[folded] = room
+        status = "o"  # the first one in runs the room
+    else:
+        status = ""
+    if user.invites:
+        user.invites.pop(folded, None)
+    room.members[user] = status
+    user.rooms[folded] = room
+    event = Joined(user.source, room.name, f.time, f.msgid)
+    hub.record_room(room, event.msgid, event.time, "JOIN", user.source.prefix, (room.name,))
+    hub.bus.publish(room, event, user)
+    hub.send(user, event)
+    if hub.is_local(user):
+        if room.topic:
+            send_topic(hub, user, room)
+        send_names(hub, user, room)
+        hub.replay_on_join(user, room)
+
+
+def _member(hub: Hub, uid: str, room_name: str) -> tuple[User, Room] | None:
+    user = hub.by_uid.get(uid)
+    if user is None:
+        return None
+    room = user.rooms.get(names.fold(room_name))
+    return None if room is None else (user, room)
+
+
+def _parted(hub: Hub, f: RoomParted) -> None:
+    found = _member(hub, f.uid, f.room)
+    if found is None:
+        return
+    user, room = found
+    event = Parted(user.source, room.name, f.reason, f.time, f.msgid)
+    params = (room.name, f.reason) if f.reason else (room.name,)
+    hub.record_room(room, event.msgid, event.time, "PART", user.source.prefix, params)
+    hub.bus.publish(room, event, user)
+    hub.send(user, event)
+    hub.remove_member(room, user)
+
+
+def _kicked(hub: Hub, f: UserKicked) -> None:
+    found = _member(hub, f.uid, f.room)
+    target = hub.by_uid.get(f.target)
+    if found is None or target is None:
+        return
+    user, room = found
+    if target not in room.members:
+        return
+    event = Kicked(user.source, room.name, target.nick, f.reason, f.time, f.msgid)
+    hub.record_room(room, event.msgid, event.time, "KICK", user.source.prefix,
+                    (room.name, target.nick, f.reason))
+    hub.bus.publish(room, event)
+    hub.remove_member(room, target)
+
+
+def _topic(hub: Hub, f: TopicSet) -> None:
+    found = _member(hub, f.uid, f.room)
+    if found is None:
+        return
+    user, room = found
+    room.topic = f.topic
+    room.topic_setter = user.source.prefix
+    room.topic_time = f.time
+    event = TopicChanged(user.source, room.name, room.topic, room.topic_time, f.msgid)
+    hub.record_room(room, event.msgid, event.time, "TOPIC", user.source.prefix,
+                    (room.name, room.topic))
+    hub.bus.publish(room, event)
+
+
+def _room_modes(hub: Hub, f: RoomModeSet) -> None:
+    found = _member(hub, f.uid, f.room)
+    if found is None:
+        return
+    user, room = found
+    items = f.changes.split(MODE_SEP)
+    changes = ""
+    out_args: list[str] = []
+    for i in range(0, len(items) - 1, 2):
+        code, arg = items[i], items[i + 1]
+        if len(code) != 2 or code[0] not in "+-":
+            continue
+        shown = _apply_mode(hub, user, room, code[0] == "+", code[1], arg, f.time)
+        if shown is not None:
+            changes += code
+            if shown:
+                out_args.append(shown)
+    if not changes:
+        return
+    modes = _compact(changes)
+    event = ModeChanged(user.source, room.name, modes, tuple(out_args), f.time, f.msgid)
+    hub.record_room(room, event.msgid, event.time, "MODE", user.source.prefix,
+                    (room.name, modes, *out_args))
+    hub.bus.publish(room, event)
+
+
+def _compact(changes: str) -> str:
+    """'+o+v-k' -> '+ov-k'."""
+    out, sign = "", ""
+    for i in range(0, len(changes), 2):
+        s, letter = changes[i], changes[i + 1]
+        if s != sign:
+            out += s
+            sign = s
+        out += letter
+    return out
+
+
+def _apply_mode(hub: Hub, user: User, room: Room, adding: bool, letter: str, arg: str,
+                when: float) -> str | None:
+    """One decided mode change; the argument to show, or None when nothing changed."""
+    if letter in "imnt":
+        if adding == (letter in room.flags):
+            return None
+        (room.flags.add if adding else room.flags.discard)(letter)
+        return ""
+    if letter in "ov":
+        target = hub.by_uid.get(arg)
+        if target is None or target not in room.members:
+            return None
+        status = room.members[target]
+        if adding == (letter in status):
+            return None
+        room.members[target] = (
+            "".join(sorted(set(status) | {letter})) if adding else status.replace(letter, "")
+        )
+        return target.nick
+    if letter == "k":
+        if adding:
+            room.key = arg
+            return arg
+        if not room.key:
+            return None
+        room.key = ""
+        return "*"
+    if letter == "l":
+        if not adding:
+            if not room.limit:
+                return None
+            room.limit = 0
+            return ""
+        room.limit = int(arg) if arg.isdigit() else room.limit
+        return arg
+    if letter == "b":
+        existing = next((b for b in room.bans if names.fold(b.mask) == names.fold(arg)), None)
+        if adding:
+            if existing is not None or len(room.bans) >= hub.settings.limits.max_bans:
+                return None
+            room.bans.append(Ban(arg, user.source.prefix, when))
+            return arg
+        if existing is None:
+            return None
+        room.bans.remove(existing)
+        return existing.mask
+    return None
+
+
+def _user_mode(hub: Hub, f: UserModeSet) -> None:
+    user = hub.by_uid.get(f.uid)
+    if user is None or f.invisible == ("i" in user.modes):
+        return
+    user.modes = user.modes | {"i"} if f.invisible else user.modes - {"i"}
+    if user.registered:
+        hub.invisible += 1 if f.invisible else -1
+    if hub.is_local(user):
+        hub.send(user, ModeChanged(user.source, user.nick, "+i" if f.invisible else "-i", (),
+                                   hub.clock()))
+
+
+def _away(hub: Hub, f: AwaySet) -> None:
+    user = hub.by_uid.get(f.uid)
+    if user is None or user.away == f.text:
+        return
+    user.away = f.text
+    watchers = [u for u in hub.neighbours(user) if "away-notify" in u.caps]
+    hub.fanout(watchers, AwayChanged(user.source, f.text, f.time))
+
+
+def _invite(hub: Hub, f: InviteSent) -> None:
+    found = _member(hub, f.uid, f.room)
+    target = hub.by_uid.get(f.target)
+    if found is None or target is None:
+        return
+    user, room = found
+    invites = target.invites
+    if invites is None:
+        invites = target.invites = {}
+    if len(invites) >= hub.settings.limits.max_rooms_per_user:
+        del invites[next(iter(invites))]  # the oldest goes first
+    invites.pop(room.folded, None)
+    invites[room.folded] = room.created
+    hub.send(target, Invited(user.source, target.nick, room.name, f.time))
+
+
+REDUCERS: dict[type, Callable[[Hub, Any], None]] = {
+    Said: _said,
+    UserArrived: _arrived,
+    NickSet: _nick,
+    UserLeft: _left,
+    NodeDown: _node_down,
+    RoomJoined: _joined,
+    RoomParted: _parted,
+    UserKicked: _kicked,
+    TopicSet: _topic,
+    RoomModeSet: _room_modes,
+    UserModeSet: _user_mode,
+    AwaySet: _away,
+    InviteSent: _invite,
+}

@@ -1,0 +1,201 @@
+"""Facts: every change of shared state, as a small frozen value, and their wire form.
+
+A command handler decides against the hub's state and emits facts; the hub's reducer
+applies them, in log order, on every node (docs/CLUSTER.md). Users are named by their
+network-wide `uid` ("node.n"), rooms by name; times and msgids are fixed when the fact
+is made, so every node keeps the same history. `encode`/`decode` are the log's entry
+format: a JSON array `[LOG_VERSION, tag, field...]`. Pure values; must not import the
+session, transport or store layers.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import astuple, dataclass, fields
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class UserArrived:
+    """A nickname claim with the person behind it; the first claim in the log wins."""
+
+    uid: str
+    nick: str
+    user: str
+    host: str
+    realname: str
+    secure: bool
+    signon: float
+
+
+@dataclass(frozen=True, slots=True)
+class NickSet:
+    uid: str
+    nick: str
+    time: float
+    msgid: str
+
+
+@dataclass(frozen=True, slots=True)
+class UserLeft:
+    uid: str
+    reason: str
+    time: float
+    msgid: str
+
+
+@dataclass(frozen=True, slots=True)
+class RoomJoined:
+    uid: str
+    room: str  # as typed by whoever may create it
+    time: float
+    msgid: str
+
+
+@dataclass(frozen=True, slots=True)
+class RoomParted:
+    uid: str
+    room: str
+    reason: str
+    time: float
+    msgid: str
+
+
+@dataclass(frozen=True, slots=True)
+class UserKicked:
+    uid: str
+    room: str
+    target: str  # the uid kicked
+    reason: str
+    time: float
+    msgid: str
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSet:
+    uid: str
+    room: str
+    topic: str
+    time: float
+    msgid: str
+
+
+@dataclass(frozen=True, slots=True)
+class RoomModeSet:
+    """Mode changes decided against the room; `changes` is "+o\\tnick\\n-k\\t" lines."""
+
+    uid: str
+    room: str
+    changes: str
+    time: float
+    msgid: str
+
+
+@dataclass(frozen=True, slots=True)
+class UserModeSet:
+    uid: str
+    invisible: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AwaySet:
+    uid: str
+    text: str
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class InviteSent:
+    uid: str
+    target: str  # uid
+    room: str
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class Said:
+    """A PRIVMSG or NOTICE; `target` is a room name, or the recipient's uid."""
+
+    uid: str
+    command: str
+    target: str
+    text: str
+    msgid: str
+    time: float
+    to_room: bool
+
+
+@dataclass(frozen=True, slots=True)
+class NodeDown:
+    """A node stopped answering (or stopped): its users quit everywhere."""
+
+    node: str
+    reason: str
+    time: float
+
+
+Fact = (
+    UserArrived | NickSet | UserLeft | RoomJoined | RoomParted | UserKicked | TopicSet
+    | RoomModeSet | UserModeSet | AwaySet | InviteSent | Said | NodeDown
+)
+
+# Changes after which the same person's next command must see the applied state.
+HOLDING: frozenset[type] = frozenset({
+    UserArrived, NickSet, RoomJoined, RoomParted, UserKicked, TopicSet, RoomModeSet,
+    UserModeSet, AwaySet, InviteSent,
+})
+
+LOG_VERSION = 1
+
+# Separates the items of RoomModeSet.changes: NUL never reaches the hub from a client.
+MODE_SEP = "\x00"
+
+
+def encode_changes(changes: list[tuple[str, str]]) -> str:
+    """("+o", uid), ("-k", "") ... as RoomModeSet.changes."""
+    return MODE_SEP.join(part for change in changes for part in change)
+
+_CLASSES: tuple[type, ...] = (
+    UserArrived, NickSet, UserLeft, RoomJoined, RoomParted, UserKicked, TopicSet,
+    RoomModeSet, UserModeSet, AwaySet, InviteSent, Said, NodeDown,
+)
+_TAGS: dict[type, int] = {cls: i for i, cls in enumerate(_CLASSES)}
+# The type each field must have on the way in: a bad entry is refused, not applied.
+_FIELD_TYPES: dict[type, tuple[type, ...]] = {
+    cls: tuple({"str": str, "float": float, "bool": bool}[str(f.type)] for f in fields(cls))
+    for cls in _CLASSES
+}
+
+
+class BadEntry(ValueError):
+    """A log entry this version cannot read (malformed, unknown kind, other version)."""
+
+
+def encode(fact: Fact) -> bytes:
+    return json.dumps([LOG_VERSION, _TAGS[type(fact)], *astuple(fact)],
+                      ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def decode(data: bytes | str) -> Fact:
+    try:
+        items: Any = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadEntry(f"not JSON: {exc}") from None
+    if not isinstance(items, list) or len(items) < 2:
+        raise BadEntry("not a [version, kind, ...] array")
+    version, tag, *values = items
+    if version != LOG_VERSION:
+        raise BadEntry(f"log version {version!r}, this server reads {LOG_VERSION}")
+    if not isinstance(tag, int) or not 0 <= tag < len(_CLASSES):
+        raise BadEntry(f"unknown kind {tag!r}")
+    cls = _CLASSES[tag]
+    types = _FIELD_TYPES[cls]
+    if len(values) != len(types):
+        raise BadEntry(f"{cls.__name__} with {len(values)} fields")
+    for value, want in zip(values, types, strict=True):
+        ok = (isinstance(value, (int, float)) and not isinstance(value, bool)
+              if want is float else type(value) is want)
+        if not ok:
+            raise BadEntry(f"{cls.__name__}: {value!r} is not a {want.__name__}")
+    fact: Fact = cls(*values)
+    return fact
