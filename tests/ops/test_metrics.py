@@ -15,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from support.irc import IrcClient
 from support.servers import make_config, wait_until
 from support.service import clean_env, run_cli
+from support.tls import Pki, tls_client, tls_config
 
 from chat_server.app import ChatServer
 from chat_server.store.base import DB_NAME
@@ -194,3 +195,31 @@ def test_a_metrics_port_in_use_is_one_line_and_exit_1(tmp_path: Path) -> None:
     assert result.stderr == (
         f"chat-server: cannot listen for metrics on 127.0.0.1:{port}: Address already in use\n"
     )
+
+
+async def test_tls_connections_and_failed_handshakes_are_counted(tmp_path: Path) -> None:
+    pki = Pki.make(tmp_path / "pki")
+    config = tls_config(pki)
+    config.metrics.listen = "127.0.0.1:0"
+    server = ChatServer(config)
+    await server.start()
+    try:
+        port = server.tls_addresses[0][1]
+        alice = await tls_client(port, pki.client_context())
+        await alice.register("alice")
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"\x16\x03\x01\x00\x05hello")  # a TLS record that is no ClientHello
+        async with asyncio.timeout(5):
+            await reader.read()
+        writer.close()
+        listener = server.listener
+        assert listener is not None
+        await wait_until(lambda: len(listener.connections) == 1)
+        samples = await scrape(server)
+        assert value(samples, "roomchat_connections_open", dialect="irc", transport="tls") == 1
+        assert value(samples, "roomchat_connections_total", dialect="undecided",
+                     transport="tls") == 1
+        assert value(samples, "roomchat_disconnects_total", reason="tls_handshake") == 1
+        await alice.close()
+    finally:
+        await server.stop()
