@@ -22,6 +22,7 @@ const state = {
   retries: 0,
   retryTimer: null,
   seq: 0,
+  lowSeq: 0,
 };
 
 // -- IRC lines ------------------------------------------------------------------
@@ -158,7 +159,8 @@ function nickColour(nick) {
 }
 
 function timeLabel(when) {
-  return when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  // 24-hour HH:MM, as the plain-mode users see it: narrow and the same everywhere.
+  return when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
 }
 
 function lineElement(line) {
@@ -170,26 +172,21 @@ function lineElement(line) {
   time.dateTime = line.when.toISOString();
   time.textContent = timeLabel(line.when);
   time.title = line.when.toLocaleString();
-  row.appendChild(time);
-  if (line.kind === "chat" || line.kind === "notice") {
+  const body = document.createElement("span");
+  body.className = "body";
+  if (line.kind !== "event") {
     const nick = document.createElement("span");
     nick.className = "nick";
     nick.textContent = line.nick;
     nick.style.color = nickColour(line.nick);
-    row.appendChild(nick);
+    if (line.kind === "action") body.append("* ");
+    body.append(nick, " ");
   }
   const text = document.createElement("span");
   text.className = "text";
-  if (line.kind === "action") {
-    const nick = document.createElement("span");
-    nick.className = "nick";
-    nick.textContent = line.nick;
-    nick.style.color = nickColour(line.nick);
-    text.append("* ", nick, " ", line.text);
-  } else {
-    text.textContent = line.text;
-  }
-  row.appendChild(text);
+  text.textContent = line.text;
+  body.appendChild(text);
+  row.append(time, body);
   return row;
 }
 
@@ -236,13 +233,16 @@ function mergeHistory(buf, lines, older) {
   const fromEnd = view.scrollHeight - view.scrollTop;
   const follow = atEnd(view);
   let added = 0;
-  for (const line of lines) {
-    if (line.msgid && buf.msgids.has(line.msgid)) continue;
+  // History is older than what is on screen: among lines of the same millisecond it
+  // sorts first, in the order the server gave.
+  state.lowSeq -= lines.length;
+  lines.forEach((line, i) => {
+    if (line.msgid && buf.msgids.has(line.msgid)) return;
     if (line.msgid) buf.msgids.add(line.msgid);
-    line.seq = state.seq++;
+    line.seq = state.lowSeq + i;
     buf.lines.push(line);
     added += 1;
-  }
+  });
   if (added) rebuild(buf);
   if (buf.key !== state.current) return;
   if (older && !follow) view.scrollTop = view.scrollHeight - fromEnd;
@@ -414,7 +414,10 @@ function onMessage(msg) {
       if (self) {
         buf.joined = true;
         buf.members.clear();
-        if (!batch) show(buf.key);
+        if (!batch) {
+          addLine(buf, eventLine(msg, `You joined ${room}`));
+          show(buf.key);
+        }
         if (state.caps.has("draft/chathistory")) {
           buf.loading = true;
           send(`CHATHISTORY LATEST ${room} * ${HISTORY_PAGE}`);
@@ -529,6 +532,8 @@ function onMessage(msg) {
     case "FAIL":
       system(msg.params[msg.params.length - 1] || "Refused");
       break;
+    case "422": // no MOTD: nothing to tell a person
+      break;
     default:
       if (/^[45]\d\d$/.test(msg.command)) system(msg.params[msg.params.length - 1] || "");
   }
@@ -631,7 +636,7 @@ function loginError(text) {
 // -- what the person types ------------------------------------------------------------
 
 const COMMANDS = {
-  join: { usage: "/join #room", run: (args) => args[0] ? send(`JOIN ${roomName(args[0])}`) : usage("join") },
+  join: { usage: "/join #room", run: (args) => args[0] ? join(roomName(args[0])) : usage("join") },
   part: { usage: "/part [#room] [reason]", run: (args) => {
     const buf = state.rooms.get(state.current);
     const room = args[0] && isRoom(args[0]) ? args.shift() : buf && buf.name;
@@ -660,6 +665,12 @@ const COMMANDS = {
     system(`Commands: ${Object.values(COMMANDS).map((c) => c.usage).join(", ")}`);
   } },
 };
+
+function join(room) {
+  const buf = state.rooms.get(fold(room));
+  if (buf && buf.joined) show(buf.key);
+  else send(`JOIN ${room}`);
+}
 
 function usage(name) {
   system(`Usage: ${COMMANDS[name].usage}`);
@@ -733,7 +744,7 @@ function start() {
     event.preventDefault();
     const value = $("join-input").value.trim();
     $("join-input").value = "";
-    if (value) send(`JOIN ${roomName(value)}`);
+    if (value) join(roomName(value));
   });
   $("messages").addEventListener("scroll", olderHistory, { passive: true });
   $("toggle-rooms").addEventListener("click", () => {
