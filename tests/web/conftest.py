@@ -11,29 +11,9 @@ from pathlib import Path
 
 import pytest
 from support.servers import make_config
+from support.web import write_tokens
 
 from chat_server.app import ChatServer
-
-DEPLOY_TOKEN = "deploy-0123456789abcdef"
-ANY_ROOM_TOKEN = "anyroom-0123456789abcdef"
-
-TOKENS = f"""
-[[token]]
-token = "{DEPLOY_TOKEN}"
-nick = "deploybot"
-rooms = ["#lobby", "#ops"]
-
-[[token]]
-token = "{ANY_ROOM_TOKEN}"
-nick = "anybot"
-rooms = ["*"]
-"""
-
-
-def write_tokens(directory: Path) -> Path:
-    path = directory / "tokens.toml"
-    path.write_text(TOKENS, encoding="utf-8")
-    return path
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ from chat_server.app import ChatServer
 @pytest.fixture
 def web_limits() -> dict[str, object]:
     # A small bucket so that the 429 test needs few lines.
-    return {"flood_burst": 5, "flood_rate": 1.0, "flood_backlog": 20}
+    return {"flood_burst": 5, "flood_rate": 1.0, "flood_backlog": 20,
+            "max_connections_per_ip": 3}
 
 
 async def curl(url: str, *args: str, data: bytes | None = None) -> tuple[int, dict[str, str], str]:
@@ -183,3 +184,21 @@ async def test_the_page_and_its_files_are_served(web_base: str) -> None:
     assert "innerHTML" not in body
     status, _, body = await curl(f"http://{web_base}/nothing-here")
     assert status == 404 and json.loads(body)["error"] == "nothing at /nothing-here"
+
+
+async def test_web_connections_count_against_the_same_per_address_limit(
+    web_base: str, connect: ClientFactory, server: ChatServer
+) -> None:
+    from websockets.asyncio.client import connect as ws_connect
+    from websockets.exceptions import InvalidStatus
+
+    limit = server.config.limits.max_connections_per_ip
+    for n in range(limit):
+        await connect(f"tcp{n}")
+    with pytest.raises(InvalidStatus) as refused:
+        async with ws_connect(f"ws://{web_base}/", subprotocols=["text.ircv3.net"]):  # type: ignore[list-item]
+            pass
+    assert refused.value.response.status_code == 503
+    assert b"Too many connections from your address" in refused.value.response.body
+    status, _, body = await curl(api(web_base, "lobby"), *auth(DEPLOY_TOKEN), data=b"hi")
+    assert status == 503 and "Too many connections" in json.loads(body)["error"]

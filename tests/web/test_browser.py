@@ -207,10 +207,7 @@ def test_a_hostile_message_is_shown_as_text(
     assert alice.title.endswith("roomchat")
 
 
-def test_scrolling_up_loads_older_history(
-    web: tuple[ServerProcess, str], browsers: list[WebDriver], carol: Netcat
-) -> None:
-    server, _ = web
+def test_scrolling_up_loads_older_history(browsers: list[WebDriver], carol: Netcat) -> None:
     _, bob = browsers
     carol.expect("Pick a nickname")
     carol.type("archivist")

@@ -192,3 +192,20 @@ async def test_binary_garbage_closes_with_a_reason_and_the_server_goes_on(
     alive = await connect("alive")
     await alive.send("PING :ok")
     await alive.expect("PONG")
+
+
+async def test_a_browser_closing_its_socket_quits_like_a_dropped_connection(
+    web_base: str, connect: ClientFactory
+) -> None:
+    bob = await connect("bob")
+    await bob.join("#lobby")
+    async with connect_ws(web_base, ["text.ircv3.net"]) as ws:
+        await register(ws, "leaver")
+        await ws.send("JOIN #lobby")
+        await expect(ws, " 366 ")
+        # WebSocket pings are answered by the server itself.
+        pong = await ws.ping(b"are you there")
+        await asyncio.wait_for(pong, TIMEOUT)
+    quit_msg = await bob.expect(r" QUIT ")
+    assert quit_msg.source.startswith("leaver!")
+    assert quit_msg.params[-1] == "Connection closed"
