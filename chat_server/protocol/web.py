@@ -103,7 +103,7 @@ class WebWire:
     """
 
     __slots__ = ("_body", "_h11", "_message", "_out", "_overlong", "_request", "_text", "_ws",
-                 "done", "max_body", "max_message")
+                 "answered", "done", "max_body", "max_message")
 
     def __init__(self, max_body: int, max_message: int) -> None:
         self.max_body = max_body
@@ -116,8 +116,10 @@ class WebWire:
         self._message = bytearray()
         self._overlong = False
         self._out = bytearray()
-        # The request was answered or failed: anything more is not read.
+        # The request was read whole or failed: anything more is not read.
         self.done = False
+        # A response was written (one a connection).
+        self.answered = False
 
     @property
     def websocket(self) -> bool:
@@ -238,6 +240,7 @@ class WebWire:
     def respond(self, response: HttpResponse) -> bytes:
         """The response's bytes; the connection closes after it (one request each)."""
         self.done = True
+        self.answered = True
         headers = [
             ("Content-Type", response.content_type),
             ("Content-Length", str(len(response.body))),
@@ -269,6 +272,7 @@ class WebWire:
         except (RemoteProtocolError, LocalProtocolError) as exc:
             raise ValueError(str(exc)) from None
         self._ws = conn
+        self.answered = True
         self._text = subprotocol != "binary.ircv3.net"
         trailing, _closed = self._h11.trailing_data
         if trailing:

@@ -35,6 +35,9 @@ from chat_server.tokens import Tokens
 PAGE_POLICY = ("default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; "
                "base-uri 'none'; frame-ancestors 'none'; form-action 'none'")
 
+# A request the transport drops is answered with the status that fits its reason.
+_DROP_STATUS = {"Registration timeout": 408, "Excess Flood": 429}
+
 API_PREFIX = "/api/rooms/"
 API_SUFFIX = "/messages"
 
@@ -63,7 +66,7 @@ class Site:
 class WebLink(TimedLink, Protocol):
     """The web connection as its session sees it."""
 
-    def respond(self, response: HttpResponse) -> None: ...
+    def respond(self, response: HttpResponse, close: bool = True) -> None: ...
 
     def accept_websocket(self, request: HttpRequest, subprotocol: str | None) -> None: ...
 
@@ -102,7 +105,10 @@ class WebSession:
         """Not ready, so never idle: the registration timeout applies instead."""
 
     def terminate(self, reason: str) -> None:
-        """Nothing in the hub to tell: the transport closes with its reason."""
+        """The transport refuses or drops this connection (admission limits, a request
+        that never finishes, a flood of them): say why in HTTP, then it closes."""
+        status = _DROP_STATUS.get(reason, 503)
+        self.link.respond(json_error(status, reason), close=False)
 
     def connection_lost(self, reason: str) -> None:
         """As terminate."""

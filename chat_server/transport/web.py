@@ -81,10 +81,14 @@ class WebConnection(Connection):
                 return
         super().write(data)
 
-    def respond(self, response: HttpResponse) -> None:
-        """Answer the request and close once it is written (one request a connection)."""
+    def respond(self, response: HttpResponse, close: bool = True) -> None:
+        """Answer the request (once) and, unless the caller is closing with a reason of
+        its own, close once it is written: one request a connection."""
+        if self.wire.answered:
+            return
         Connection.write(self, self.wire.respond(response))
-        self.close("HTTP response sent")
+        if close:
+            self.close("HTTP response sent")
 
     def accept_websocket(self, request: HttpRequest, subprotocol: str | None) -> None:
         """Switch to WebSocket (ValueError for an invalid upgrade request)."""
