@@ -5,6 +5,8 @@ registration command in capitals; a person at netcat either types something else
 waits, and gets the plain greeting after a second of silence (docs/PLAIN-MODE.md). Until
 the choice the detector is the connection's session and the hub's peer (so a shutdown
 or a timeout still reaches it); after it, it passes everything to the chosen session.
+An HTTP request line ("GET / HTTP/1.1": a browser or curl on the wrong port) gets a
+short HTTP answer naming the web page's address, not a nickname prompt.
 Knows the hub and the sessions; schedules time only through its link, never asyncio.
 """
 
