@@ -20,13 +20,18 @@ from collections.abc import Iterable, Iterator
 from typing import Protocol, cast
 
 from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from chat_server.hub.hub import Hub
 from chat_server.session.irc import IrcSession
 from chat_server.session.plain import PlainSession
-from chat_server.store.base import Store
+from chat_server.store.base import COMMIT_BUCKETS, Store
 from chat_server.transport.connection import Connection
 from chat_server.transport.server import Listener
 
@@ -173,6 +178,14 @@ class ServerCollector(Collector):
             yield GaugeMetricFamily("roomchat_store_healthy",
                                     "1 while the store writes, 0 while writes fail.",
                                     value=1 if store.healthy else 0)
+            times = store.commit_times
+            cumulative, buckets = 0, []
+            for bound, n in zip((*COMMIT_BUCKETS, float("inf")), times.buckets, strict=True):
+                cumulative += n
+                buckets.append(("+Inf" if bound == float("inf") else repr(bound), cumulative))
+            yield HistogramMetricFamily("roomchat_store_commit_seconds",
+                                        "How long one batched history transaction takes.",
+                                        buckets=buckets, sum_value=times.total)
 
 
 class LagProbe:

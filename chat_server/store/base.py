@@ -11,6 +11,7 @@ Must not import the session or transport layers; the hub's history seam is the c
 from __future__ import annotations
 
 import asyncio
+import bisect
 import dataclasses
 import os
 import time
@@ -276,6 +277,33 @@ class RecentCache:
                 del self._lines[target]
 
 
+# Upper bounds (seconds) of the commit-latency buckets: a healthy commit of a batch takes
+# a few milliseconds; the 50 ms commit interval is the line that matters.
+COMMIT_BUCKETS: tuple[float, ...] = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                     0.5, 1.0, 2.5)
+
+
+class CommitTimes:
+    """How long the writer's transactions take, as a histogram of plain numbers.
+
+    Written by the writer thread alone and read at scrape time: a scrape may see one
+    commit half counted, never a torn number, and the writer takes no lock for it.
+    """
+
+    __slots__ = ("buckets", "count", "total")
+
+    def __init__(self) -> None:
+        self.buckets = [0] * (len(COMMIT_BUCKETS) + 1)  # the last one is +Inf
+        self.count = 0
+        self.total = 0.0
+
+    def observe(self, seconds: float) -> None:
+        # The first bucket whose bound is >= seconds; past the last one, +Inf.
+        self.buckets[bisect.bisect_left(COMMIT_BUCKETS, seconds)] += 1
+        self.total += seconds
+        self.count += 1
+
+
 class Store(ABC):
     """The hub's History with a lifecycle: open (may raise StoreError), start(loop),
     close (commits everything queued). Health for logs and checks; admin reads and
@@ -292,6 +320,7 @@ class Store(ABC):
             per_target = min(per_target, history.max_per_target)
         self.recent_lines = RecentCache(per_target, history.memory_targets)
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.commit_times = CommitTimes()
 
     # -- lifecycle --------------------------------------------------------------
 

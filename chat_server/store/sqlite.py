@@ -376,11 +376,13 @@ class SqliteStore(Store):
                 while held:
                     size = min(len(held), self.settings.commit_rows)
                     batch = [held.popleft() for _ in range(size)]
+                    began = time.perf_counter()
                     try:
                         insert(conn, [entry for _, entry in batch])
                     except sqlite3.Error:
                         held.extendleft(reversed(batch))
                         raise
+                    self.commit_times.observe(time.perf_counter() - began)
                     # Read each time: a reload may set [history] max_per_target.
                     if dirty is not None and self.history.max_per_target:
                         dirty.update(entry.target for _, entry in batch)

@@ -167,6 +167,13 @@ async def test_healthz_is_200_while_the_store_writes_and_503_while_it_cannot(
             blocker.close()
         await wait_until(lambda: server.store.healthy, timeout=15)
         assert await http_get(server, "/healthz") == (200, "ok\n")
+        # The held line was committed once the lock went: its transaction was timed.
+        await wait_until(lambda: server.store.queue_depth == 0, timeout=15)
+        samples = await scrape(server)
+        assert value(samples, "roomchat_store_commit_seconds_count") >= 1
+        assert value(samples, "roomchat_store_commit_seconds_bucket", le="+Inf") == value(
+            samples, "roomchat_store_commit_seconds_count")
+        assert value(samples, "roomchat_store_commit_seconds_sum") > 0
         await alice.close()
 
 
