@@ -120,6 +120,8 @@ class Posters:
         bot = self._bot(token)
         if isinstance(bot, Outcome):
             return bot
+        # What the room said to the bot since its last post is of no interest.
+        bot.link.lines.clear()
         wait = self._spend(bot, len(lines))
         if wait:
             return Outcome(429, "posting too fast; try again later", retry_after=wait)

@@ -180,9 +180,16 @@ def test_two_browsers_and_a_netcat_user_chat_with_timestamps_and_history(
     assert CLOCK.match(shows(alice, "#lobby", "bob", "bob here too")[0])
     assert "bob" in carol.expect("bob here too")
 
+    # Half a line typed in a browser stays as it is, focused, while lines arrive.
+    bob.find_element(By.ID, "input").send_keys("half a thou")
     carol.type("carol says hi")
     for driver in browsers:
         assert CLOCK.match(shows(driver, "#lobby", "carol", "carol says hi")[0])
+    box = bob.find_element(By.ID, "input")
+    assert box.get_attribute("value") == "half a thou"
+    assert bob.switch_to.active_element == box
+    box.send_keys("ght", Keys.ENTER)
+    shows(alice, "#lobby", "bob", "half a thought")
 
     # Everyone is in the member list.
     wait(alice, lambda d: {"alice", "bob", "carol"} <= {

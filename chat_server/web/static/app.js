@@ -397,7 +397,8 @@ function onMessage(msg) {
     case "433":
     case "432":
       if (!state.registered) {
-        if (msg.command === "433" && state.retries < 1) {
+        if (msg.command === "433" && state.nickTries < 1) {
+          state.nickTries += 1;
           // The nick is taken: try with a suffix once, then ask.
           state.wantedNick = `${state.wantedNick}_`;
           send(`NICK ${state.wantedNick}`);
@@ -596,6 +597,7 @@ function setStatus(text) {
 function connect() {
   clearTimeout(state.retryTimer);
   state.registered = false;
+  state.nickTries = 0;
   state.caps = new Set();
   state.offered = [];
   state.batches.clear();
