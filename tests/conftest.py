@@ -6,6 +6,7 @@ since a loaded CI machine makes timing a property of the machine, not of the cod
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 
 import pytest
@@ -21,6 +22,20 @@ settings.register_profile(
 )
 if in_ci():
     settings.load_profile("ci")
+
+
+@pytest.fixture(autouse=True)
+def private_dirs(tmp_path_factory: pytest.TempPathFactory,
+                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Code run inside the test process (a client's STS policy, a default data dir)
+    reads and writes the XDG directories of a temp dir, never the developer's."""
+    base = tmp_path_factory.mktemp("xdg")
+    for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        path = base / name.lower()
+        path.mkdir()
+        monkeypatch.setenv(name, str(path))
+    for name in [n for n in os.environ if n.startswith("ROOMCHAT_")]:
+        monkeypatch.delenv(name)
 
 
 @pytest.fixture
