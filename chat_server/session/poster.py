@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from chat_server.config import LimitsSection
 from chat_server.hub.hub import Hub
+from chat_server.hub.model import Room
 from chat_server.protocol import numerics as N
 from chat_server.protocol.errors import ProtocolViolation
 from chat_server.protocol.message import Message, parse_line
@@ -47,9 +48,10 @@ class Outcome:
 
 
 class _Capture:
-    """The bot's link: no socket; what the hub writes during a post is kept to read."""
+    """The bot's link: no socket; what the hub writes during a post is kept to read,
+    the room's traffic between posts is not."""
 
-    __slots__ = ("closed", "lines")
+    __slots__ = ("closed", "lines", "recording")
 
     remote_host = BOT_HOST
     secure = False
@@ -58,9 +60,10 @@ class _Capture:
     def __init__(self) -> None:
         self.lines: list[bytes] = []
         self.closed = False
+        self.recording = True
 
     def write(self, data: bytes) -> None:
-        if len(self.lines) < 64:
+        if self.recording and len(self.lines) < 64:
             self.lines.append(data)
 
     def close(self, reason: str = "") -> None:
@@ -120,8 +123,14 @@ class Posters:
         bot = self._bot(token)
         if isinstance(bot, Outcome):
             return bot
-        # What the room said to the bot since its last post is of no interest.
-        bot.link.lines.clear()
+        bot.link.recording = True
+        try:
+            return self._say(bot, found, lines)
+        finally:
+            bot.link.recording = False
+            bot.link.lines.clear()
+
+    def _say(self, bot: _Bot, found: Room, lines: list[str]) -> Outcome:
         wait = self._spend(bot, len(lines))
         if wait:
             return Outcome(429, "posting too fast; try again later", retry_after=wait)
@@ -158,6 +167,7 @@ class Posters:
             bot.session.terminate("registration refused")
             return Outcome(409, f"nick {token.nick} cannot be registered")
         self._bots[key] = bot
+        bot.link.recording = False
         return bot
 
     def _spend(self, bot: _Bot, lines: int) -> int:
