@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from chat_server import __version__
+from chat_server.cluster.log import ClusterError, RedisLog, check_redis
 from chat_server.config import Config, ConfigError, split_address, to_toml
 from chat_server.hub.history import dm_key, room_key
 from chat_server.hub.hub import Hub, HubSettings
@@ -172,6 +173,9 @@ class ChatServer:
         self._open_store = store is None
         self.store = store if store is not None else make_store(config)
         self.hub = Hub(hub_settings(config), history=self.store)
+        # [cluster] redis: this process is one node of a network sharing a Redis log.
+        self.cluster = (RedisLog(self.hub, config.cluster, config.server.network)
+                        if config.cluster.redis else None)
         self.listener: Listener | None = None
         self.addresses: list[tuple[str, int]] = []
         self.tls = tls if tls is not None else load_tls(config)
@@ -232,6 +236,9 @@ class ChatServer:
             await asyncio.to_thread(self.store.open)
             self._open_store = False
         self.store.start(asyncio.get_running_loop())
+        if self.cluster is not None:
+            await self.cluster.open()  # caught up with the network before serving
+            self.cluster.start()
         self.listener = Listener(self.config.limits, self.new_session)
         if sockets:
             self.addresses = [
@@ -275,6 +282,8 @@ class ChatServer:
             await asyncio.to_thread(self.store.close)
             return
         self.listener.stop_listening()
+        if self.cluster is not None:
+            await self.cluster.close()
         self.hub.shutdown(reason)
         await self.listener.wait_closed(self.config.limits.shutdown_grace)
         self.listener = None
@@ -355,6 +364,10 @@ async def serve(
         log.error("%s", exc)
         await server.stop()
         return 2
+    except ClusterError as exc:
+        log.error("%s", exc)
+        await asyncio.to_thread(server.store.close)
+        return 1
     except OSError as exc:
         log.error("cannot listen on %s:%s: %s", config.server.host, config.server.port,
                   exc.strerror or exc)
@@ -482,6 +495,15 @@ def run(args: argparse.Namespace) -> int:
     log.info("%s", describe_store(store))
     for warning in source.warnings:
         log.warning("%s", warning)
+    if config.cluster.redis:
+        try:
+            check_redis(config.cluster, config.server.network)
+        except ClusterError as exc:
+            handler.close()
+            for sock in [*sockets, *tls_sockets, *metrics_sockets, *web_sockets]:
+                sock.close()
+            store.close()
+            return fail(str(exc), 1)
     if args.daemon:
         detach([*sockets, *tls_sockets, *metrics_sockets, *web_sockets, handler.stream],
                stderr=handler.stream)

@@ -172,6 +172,29 @@ class WebSection:
 
 
 @dataclass(slots=True)
+class ClusterSection:
+    # redis://HOST:PORT/DB of the Redis that carries the network's log; empty (the
+    # default): this process is the whole network.
+    redis: str = ""
+    # Key prefix, so that several networks can share one Redis.
+    prefix: str = "roomchat"
+    # This node's name in `chat-server cluster status` and the logs; empty: host-pid.
+    node: str = ""
+    # Seconds without a heartbeat after which a node is declared down (its users quit).
+    node_timeout: float = 10.0
+    # Seconds between two heartbeats (and checks for silent nodes).
+    heartbeat_interval: float = 2.0
+    # Log entries read (and applied) at most per read.
+    read_batch: int = 1000
+    # Entries between two snapshots of the network's state; the log is trimmed behind
+    # the newest one, so a late node reads a snapshot and this many entries at most.
+    snapshot_every: int = 20000
+    # Facts waiting for Redis (while it is unreachable) past which clients are told
+    # their lines are not sent.
+    queue_max: int = 100000
+
+
+@dataclass(slots=True)
 class Config:
     server: ServerSection = field(default_factory=ServerSection)
     limits: LimitsSection = field(default_factory=LimitsSection)
@@ -180,6 +203,7 @@ class Config:
     tls: TlsSection = field(default_factory=TlsSection)
     metrics: MetricsSection = field(default_factory=MetricsSection)
     web: WebSection = field(default_factory=WebSection)
+    cluster: ClusterSection = field(default_factory=ClusterSection)
 
 
 _RANGES: dict[tuple[str, str], tuple[float, float]] = {
@@ -214,6 +238,11 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("tls", "sts_duration"): (0, 1 << 31),
     ("metrics", "lag_interval"): (0.01, 60),
     ("web", "max_body_bytes"): (1024, 1 << 30),
+    ("cluster", "node_timeout"): (0.5, 3600),
+    ("cluster", "heartbeat_interval"): (0.05, 600),
+    ("cluster", "read_batch"): (1, 1 << 20),
+    ("cluster", "snapshot_every"): (100, 1 << 30),
+    ("cluster", "queue_max"): (1, 1 << 30),
 }
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # Values written into IRC lines as they are: a space or a ':' would change the line.

@@ -167,6 +167,11 @@ _FIELD_TYPES: dict[type, tuple[type, ...]] = {
 }
 
 
+def tag_of(cls: type) -> int:
+    """The number a kind of fact is written as (the log's NodeDown script needs it)."""
+    return _TAGS[cls]
+
+
 class BadEntry(ValueError):
     """A log entry this version cannot read (malformed, unknown kind, other version)."""
 

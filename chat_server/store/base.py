@@ -234,7 +234,13 @@ class RecentCache:
 
     def add(self, entry: Entry) -> None:
         if self.per_target and self.max_targets:
-            self._deque(entry.target).append(entry)
+            lines = self._deque(entry.target)
+            # An entry no newer than the last may be one applied again (a cluster log
+            # read anew after a restart): kept once.
+            if lines and entry.time <= lines[-1].time and any(
+                    e.msgid == entry.msgid for e in lines):
+                return
+            lines.append(entry)
 
     def fill(self, target: str, entries: Iterable[Entry]) -> None:
         """Warm one target with entries older than any it holds, oldest first."""

@@ -31,4 +31,9 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (party, target)
     ) WITHOUT ROWID;
     """,
+    # 2: one entry per msgid and target, so that a log applied again (a cluster node
+    # catching up after a restart) writes nothing twice: INSERT OR IGNORE.
+    """
+    CREATE UNIQUE INDEX entries_once ON entries (target, msgid);
+    """,
 ]

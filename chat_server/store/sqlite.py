@@ -207,7 +207,8 @@ def insert(conn: sqlite3.Connection, entries: Sequence[Entry]) -> None:
     conn.execute("BEGIN")
     try:
         conn.executemany(
-            "INSERT INTO entries (target, time_ms, msgid, kind, source, nick, params)"
+            "INSERT OR IGNORE INTO entries"
+            " (target, time_ms, msgid, kind, source, nick, params)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             [(e.target, to_ms(e.time), e.msgid, e.kind, e.source, _folded_nick(e.source),
               encode_params(e.params)) for e in entries])
