@@ -153,6 +153,10 @@ class WebWire:
                 length = _content_length(event)
                 if length > self.max_body:
                     return self._too_large()
+                if conn.they_are_waiting_for_100_continue:
+                    # curl asks before sending a body over 1 KiB, and waits a second
+                    # for the answer if none comes.
+                    self._out += conn.send(h11.InformationalResponse(status_code=100, headers=[]))
             elif isinstance(event, h11.Data):
                 body += event.data
                 if len(body) > self.max_body:

@@ -30,7 +30,10 @@ async def curl(url: str, *args: str, data: bytes | None = None) -> tuple[int, di
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out, err = await asyncio.wait_for(proc.communicate(data), 15)
     assert proc.returncode == 0, err.decode()
-    head, _, body = out.decode("utf-8").partition("\r\n\r\n")
+    text = out.decode("utf-8")
+    while text.startswith("HTTP/1.1 1"):  # a 100 Continue before the answer
+        text = text.partition("\r\n\r\n")[2]
+    head, _, body = text.partition("\r\n\r\n")
     lines = head.split("\r\n")
     status = int(lines[0].split()[1])
     headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in lines[1:])}
@@ -202,3 +205,16 @@ async def test_web_connections_count_against_the_same_per_address_limit(
     assert b"Too many connections from your address" in refused.value.response.body
     status, _, body = await curl(api(web_base, "lobby"), *auth(DEPLOY_TOKEN), data=b"hi")
     assert status == 503 and "Too many connections" in json.loads(body)["error"]
+
+
+async def test_curl_asking_100_continue_gets_it_and_does_not_wait(
+    web_base: str, connect: ClientFactory
+) -> None:
+    lobby = await connect("lobbyist")
+    await lobby.join("#lobby")
+    # Over 1 KiB, curl sends Expect: 100-continue; unanswered, it would wait 30 s here.
+    lines = b"".join(b"%d " % n + b"z" * 380 + b"\n" for n in range(4))
+    status, _, body = await asyncio.wait_for(curl(
+        api(web_base, "lobby"), *auth(DEPLOY_TOKEN), "--expect100-timeout", "30",
+        "-H", "Expect: 100-continue", data=lines), 10)
+    assert status == 201 and json.loads(body)["posted"] == 4
