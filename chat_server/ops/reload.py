@@ -20,10 +20,13 @@ from typing import Any
 from chat_server.config import Config, find_file, load
 from chat_server.hub.hub import Hub
 
-# Bound to the listening sockets or to what connected clients were already told.
+# Bound to the listening sockets, to what connected clients were already told, or to
+# the open store and the sizes of its memory.
 NEEDS_RESTART = frozenset(
     {"server.host", "server.port", "server.name", "server.network", "server.log_format",
-     "tls.port", "tls.sts", "metrics.listen", "metrics.lag_interval"}
+     "tls.port", "tls.sts", "metrics.listen", "metrics.lag_interval",
+     "store.backend", "store.data_dir", "store.busy_timeout",
+     "history.memory_per_target", "history.memory_targets"}
 )
 # Each connection sizes its line framer when it opens.
 NEW_CONNECTIONS_ONLY = frozenset(

@@ -42,15 +42,22 @@ async def test_sighup_applies_limits_and_says_what_needs_a_restart(
     service = await start_service("--config", str(config))
     alice = await irc(service.port, "alice")
 
+    elsewhere = tmp_path / "elsewhere"
     config.write_text(
         '[server]\nname = "renamed.example"\npassword = "sesame"\n'
         "[limits]\nmax_targets = 2\nmax_line_bytes = 1024\n"
+        f'[store]\ndata_dir = "{elsewhere}"\n'
     )
     service.proc.send_signal(signal.SIGHUP)
-    await service.expect_log(r"reload: limits\.max_targets 4 -> 2$")
+    # Changes are logged section by section: [store] comes last.
+    await service.expect_log(r"reload: store\.data_dir changed to .*: needs a restart$")
     log = "".join(service.log)
+    assert "reload: limits.max_targets 4 -> 2\n" in log
     assert "reload: server.name changed to 'renamed.example': needs a restart\n" in log
     assert "reload: server.password changed\n" in log
+    # The open database stays where it is until a restart.
+    assert f"reload: store.data_dir changed to '{elsewhere}': needs a restart" in log
+    assert not elsewhere.exists()
     assert "reload: limits.max_line_bytes 8703 -> 1024 (for new connections)\n" in log
     assert "sesame" not in log
 
