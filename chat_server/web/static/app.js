@@ -151,11 +151,16 @@ function savedRooms() {
 
 // -- rendering --------------------------------------------------------------------
 
+// Twelve hues far enough apart to tell nicks by, all dark enough to read on white.
+const NICK_COLOURS = ["#c0392b", "#d35400", "#a0740a", "#5d8a00", "#1e8449", "#138d75",
+  "#1f7a99", "#2e5fc1", "#5b43c9", "#8e44ad", "#b03a7a", "#7b5a36"];
+
 function nickColour(nick) {
-  // Stable per nick: the same hue in every room, every session, every browser.
-  let hash = 0;
-  for (const ch of fold(nick)) hash = (hash * 31 + ch.codePointAt(0)) >>> 0;
-  return `hsl(${hash % 360} 65% 38%)`;
+  // Stable per nick: the same colour in every room, every session, every browser.
+  // FNV-1a, so that nicks differing by a letter land far apart.
+  let hash = 0x811c9dc5;
+  for (const ch of fold(nick)) hash = Math.imul(hash ^ ch.codePointAt(0), 0x01000193) >>> 0;
+  return NICK_COLOURS[hash % NICK_COLOURS.length];
 }
 
 function timeLabel(when) {
