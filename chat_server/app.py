@@ -491,10 +491,6 @@ def run(args: argparse.Namespace) -> int:
             for sock in [*sockets, *tls_sockets, *metrics_sockets, *web_sockets]:
                 sock.close()
             return fail(f"cannot listen {what}on {host}:{port}: {exc.strerror or exc}", 1)
-    logs.configure(handler, config.server.log_level, config.server.log_format)
-    log.info("%s", describe_store(store))
-    for warning in source.warnings:
-        log.warning("%s", warning)
     if config.cluster.redis:
         try:
             check_redis(config.cluster, config.server.network)
@@ -504,6 +500,10 @@ def run(args: argparse.Namespace) -> int:
                 sock.close()
             store.close()
             return fail(str(exc), 1)
+    logs.configure(handler, config.server.log_level, config.server.log_format)
+    log.info("%s", describe_store(store))
+    for warning in source.warnings:
+        log.warning("%s", warning)
     if args.daemon:
         detach([*sockets, *tls_sockets, *metrics_sockets, *web_sockets, handler.stream],
                stderr=handler.stream)

@@ -111,7 +111,8 @@ class Node:
             f'[limits]\nflood_rate = 0\n'
             f'[cluster]\nredis = "{redis_url}"\nnode = "{name}"\n'
             f'node_timeout = {timeout}\nheartbeat_interval = 0.5\n' + extra)
-        self.log_path = self.root / "server.log"
+        # A node started again under the same name logs anew beside the old log.
+        self.log_path = self.root / f"server-{len(list(self.root.glob('server-*.log')))}.log"
         self.env = hermetic_env(self.root)
         self.args = ["--config", str(self.config), "--port", str(port), *args]
         with self.log_path.open("ab") as log_file:
