@@ -41,6 +41,7 @@ def web_server_process(directory: Path, *args: str,
     """A chat-server process with the web port on an ephemeral port, history in memory,
     and `toml` added to its configuration; the process and the page's address, read
     from its log."""
+    directory.mkdir(parents=True, exist_ok=True)
     config = directory / "roomchat.toml"
     config.write_text(
         f'[store]\nbackend = "memory"\n\n[web]\nlisten = "127.0.0.1:0"\n'

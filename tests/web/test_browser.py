@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import queue
 import re
+import socket
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -235,3 +236,47 @@ def test_scrolling_up_loads_older_history(browsers: list[WebDriver], carol: Netc
     wait(bob, scrolled_to_the_start, "the first line after scrolling up")
     texts = [line[2] for line in room_lines(bob, "#deep") if line[1] == "archivist"]
     assert texts == [f"deep line {n}" for n in range(120)]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_the_page_reconnects_after_a_server_restart(
+    tmp_path: Path, browsers: list[WebDriver]
+) -> None:
+    """Last in the module: it takes a browser to a server of its own."""
+    _, bob = browsers
+    chat, page = free_port(), free_port()
+    args = ("--port", str(chat), "--web", f"127.0.0.1:{page}")
+    first, url = web_server_process(tmp_path / "first", *args)
+    try:
+        sign_in(bob, url, "rita")
+        shows_event(bob, "#lobby", "You joined #lobby")
+    finally:
+        first.stop()
+    wait(bob, lambda d: "Reconnecting in" in d.find_element(By.ID, "status").text,
+         "the page saying it reconnects")
+    second, _ = web_server_process(tmp_path / "second", *args)
+    try:
+        watcher = Netcat("127.0.0.1", chat)
+        try:
+            watcher.expect("Pick a nickname")
+            watcher.type("watcher")
+            # Back by itself, under the same nick, in the same room: there already, or
+            # joining soon after.
+            if "rita" not in watcher.expect("#lobby"):
+                watcher.expect("rita")
+            wait(bob, lambda d: d.find_element(By.ID, "status").text == "", "status cleared")
+            say(bob, "back again")
+            assert "back again" in watcher.expect("back again")
+        finally:
+            watcher.close()
+    finally:
+        second.stop()
+
+
+def shows_event(driver: WebDriver, room: str, text: str) -> None:
+    wait(driver, lambda d: any(line[2] == text for line in room_lines(d, room)), text)
