@@ -26,11 +26,12 @@ NEEDS_RESTART = frozenset(
     {"server.host", "server.port", "server.name", "server.network", "server.log_format",
      "tls.port", "tls.sts", "metrics.listen", "metrics.lag_interval",
      "store.backend", "store.data_dir", "store.busy_timeout",
-     "history.memory_per_target", "history.memory_targets"}
+     "history.memory_per_target", "history.memory_targets",
+     "web.listen", "web.origins", "web.tokens_file"}
 )
 # Each connection sizes its line framer when it opens.
 NEW_CONNECTIONS_ONLY = frozenset(
-    {"limits.max_line_bytes", "tls.cert", "tls.key", "tls.client_ca"}
+    {"limits.max_line_bytes", "tls.cert", "tls.key", "tls.client_ca", "web.max_body_bytes"}
 )
 # Changes are reported, values never.
 SECRET = frozenset({"server.password"})
