@@ -21,6 +21,7 @@ from typing import Any
 
 from chat_server import __version__
 from chat_server.cluster.log import ClusterError, RedisLog, check_redis
+from chat_server.cluster.reading import ReadingHistory
 from chat_server.config import Config, ConfigError, split_address, to_toml
 from chat_server.hub.history import dm_key, room_key
 from chat_server.hub.hub import Hub, HubSettings
@@ -29,6 +30,7 @@ from chat_server.ops.daemon import Pidfile, StartError, detach
 from chat_server.ops.metrics import Metrics
 from chat_server.ops.notify import notify, reloading
 from chat_server.ops.reload import ConfigSource, apply_reload
+from chat_server.ops.workers import fork_workers, supervise, worker_count
 from chat_server.protocol import names
 from chat_server.session.detect import Detector
 from chat_server.session.poster import Posters
@@ -75,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-file", metavar="PATH", help="log to PATH instead of standard error")
     p.add_argument("--daemon", action="store_true",
                    help="detach into the background once listening (needs --log-file)")
+    p.add_argument("--workers", metavar="N|auto",
+                   help="run N server processes on the port (auto: one per core), each a "
+                        "node of the network in [cluster] redis")
     p.add_argument("--pidfile", metavar="PATH",
                    help="write the server's pid to PATH once listening; remove it on exit")
     p.add_argument("--version", action="version", version=f"roomchat {__version__}")
@@ -168,11 +173,13 @@ class ChatServer:
     """
 
     def __init__(self, config: Config, store: Store | None = None, *,
-                 tls: Certificates | None = None) -> None:
+                 tls: Certificates | None = None, writes_history: bool = True) -> None:
         self.config = config
         self._open_store = store is None
         self.store = store if store is not None else make_store(config)
-        self.hub = Hub(hub_settings(config), history=self.store)
+        # With --workers, one worker writes the machine's store; the others read it.
+        self.hub = Hub(hub_settings(config), history=self.store if writes_history
+                       else ReadingHistory(self.store))
         # [cluster] redis: this process is one node of a network sharing a Redis log.
         self.cluster = (RedisLog(self.hub, config.cluster, config.server.network)
                         if config.cluster.redis else None)
@@ -354,10 +361,11 @@ async def serve(
     metrics_sockets: Sequence[socket.socket] = (),
     store: Store | None = None,
     web_sockets: Sequence[socket.socket] = (),
+    writes_history: bool = True,
 ) -> int:
     """Run until SIGTERM or SIGINT, reloading on SIGHUP; the exit status."""
     loop = asyncio.get_running_loop()
-    server = ChatServer(config, store, tls=tls)
+    server = ChatServer(config, store, tls=tls, writes_history=writes_history)
     try:
         addresses = await server.start(sockets, tls_sockets, metrics_sockets, web_sockets)
     except ConfigError as exc:
@@ -414,6 +422,16 @@ async def serve(
     return 0
 
 
+def rebind(group: list[socket.socket]) -> list[socket.socket]:
+    """A worker's own sockets on the addresses of the parent's (SO_REUSEPORT)."""
+    fresh: list[socket.socket] = []
+    for sock in group:
+        host, port = sock.getsockname()[:2]
+        sock.close()
+        fresh += bind(host, port, reuse_port=True)
+    return fresh
+
+
 def fail(message: str, status: int) -> int:
     print(f"chat-server: {message}", file=sys.stderr)
     return status
@@ -450,6 +468,13 @@ def run(args: argparse.Namespace) -> int:
         load_tokens(config.web.tokens_file)
     except ConfigError as exc:
         return fail(f"[web] tokens_file: {exc}", 2)
+    try:
+        workers = worker_count(args.workers) if args.workers else 1
+    except ValueError:
+        return fail(f"--workers {args.workers}: give a number of processes, or auto", 2)
+    if workers > 1 and not config.cluster.redis:
+        return fail("--workers needs [cluster] redis: the workers share rooms, people and "
+                    "history through it (README, Running several servers)", 2)
     if args.check_config:
         print(f"chat-server: configuration OK ({source.file() or 'no file, defaults'})")
         return 0
@@ -485,7 +510,7 @@ def run(args: argparse.Namespace) -> int:
         wanted.append((web_sockets, *split_address(config.web.listen), "for the web page "))
     for into, host, port, what in wanted:
         try:
-            into += bind(host, port)
+            into += bind(host, port, reuse_port=workers > 1)
         except OSError as exc:
             handler.close()
             for sock in [*sockets, *tls_sockets, *metrics_sockets, *web_sockets]:
@@ -507,6 +532,39 @@ def run(args: argparse.Namespace) -> int:
     if args.daemon:
         detach([*sockets, *tls_sockets, *metrics_sockets, *web_sockets, handler.stream],
                stderr=handler.stream)
+    writes_history = True
+    if workers > 1:
+        store.close()  # each worker opens its own connection
+        index, pids = fork_workers(workers)
+        if index < 0:
+            for sock in [*sockets, *tls_sockets, *metrics_sockets, *web_sockets]:
+                sock.close()
+            log.info("%d workers on port %d: pids %s", workers, config.server.port,
+                     " ".join(map(str, pids)))
+            if pidfile is not None:
+                pidfile.write()
+            try:
+                return supervise(pids)
+            finally:
+                if pidfile is not None:
+                    pidfile.remove()
+        pidfile = None  # the parent's
+        writes_history = index == 0
+        if index:
+            sockets, tls_sockets, web_sockets = (
+                rebind(group) for group in (sockets, tls_sockets, web_sockets))
+            for sock in metrics_sockets:
+                sock.close()
+            metrics_sockets = []
+            config.metrics.listen = ""  # served by the first worker
+        if config.cluster.node:
+            config.cluster.node = f"{config.cluster.node}-{index}"
+        store = make_store(config)
+        try:
+            store.open()
+        except StoreError as exc:
+            log.error("%s", exc)
+            return 1
     try:
         factory, loop_name = loop_factory()
         log.info("roomchat %s on %s", __version__, loop_name)
@@ -514,7 +572,8 @@ def run(args: argparse.Namespace) -> int:
             return runner.run(serve(config, source, sockets=sockets, pidfile=pidfile, tls=tls,
                                     tls_sockets=tls_sockets,
                                     metrics_sockets=metrics_sockets, store=store,
-                                    web_sockets=web_sockets))
+                                    web_sockets=web_sockets,
+                                    writes_history=writes_history))
     except Exception:
         log.exception("stopped by an unexpected error")
         return 1

@@ -31,10 +31,11 @@ ConnectionFactory = Callable[["Listener", Certificates | None], Connection]
 BACKLOG = 1024
 
 
-def bind(host: str, port: int) -> list[socket.socket]:
+def bind(host: str, port: int, *, reuse_port: bool = False) -> list[socket.socket]:
     """Bind and listen without an event loop (before a daemon detaches); raises OSError.
 
     One socket per address `host` resolves to, as `loop.create_server` would make.
+    `reuse_port` (SO_REUSEPORT) lets the workers of --workers each listen on the port.
     """
     infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
                                flags=socket.AI_PASSIVE)
@@ -44,6 +45,8 @@ def bind(host: str, port: int) -> list[socket.socket]:
             sock = socket.socket(family, kind, proto)
             socks.append(sock)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if reuse_port:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             if family == socket.AF_INET6:
                 # Otherwise the IPv6 socket also claims the IPv4 port bound next to it.
                 sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
