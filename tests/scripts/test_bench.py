@@ -94,3 +94,32 @@ def test_tiny_fanout_reports_every_delivery(
     assert result["unexpected"] == 0
     assert result["server_cpu_s"] is not None
     assert result["latency_ms"]["max"] >= result["latency_ms"]["p50"] > 0
+
+
+def test_chatbench_builds_and_measures_a_tiny_fanout(
+    server: tuple[int, int], tmp_path: Path
+) -> None:
+    """The C generator scripts/bench-compare uses: built here, its JSON read as the table does."""
+    sys.path.insert(0, str(REPO / "scripts"))
+    try:
+        from benchlib.compare import build_chatbench, chatbench_result
+    finally:
+        sys.path.remove(str(REPO / "scripts"))
+    port, pid = server
+    binary = build_chatbench(tmp_path / "chatbench")
+    out = subprocess.run(
+        [str(binary), "--scenario", "fanout", "--proto", "irc", "--port", str(port),
+         "--server-pid", str(pid), "--rooms", "2", "--clients", "4", "--senders", "1",
+         "--messages", "50", "--window", "10", "--max-time", "30", "--drain-timeout", "5"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    result = chatbench_result("F1", json.loads(out.stdout.strip().splitlines()[-1]))
+    # Two rooms, one sender each, three others in each room hear every message.
+    assert result["expected"] == 2 * 50 * 3 == result["deliveries"]
+    assert result["loss"] == 0
+    assert result["duplicates"] == 0
+    assert result["chatbench"]["foreign"] == 0
+    assert result["chatbench"]["self_echo"] == 0
+    assert result["deliveries_per_s"] > 0
+    assert result["server_cpu_pct"] is not None
