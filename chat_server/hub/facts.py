@@ -1,5 +1,8 @@
 """Facts: every change of shared state, as a small frozen value, and their wire form.
 
+Named tuples rather than dataclasses: a room message makes one per line said, and a
+tuple is the cheapest immutable value to build.
+
 A command handler decides against the hub's state and emits facts; the hub's reducer
 applies them, in log order, on every node (docs/CLUSTER.md). Users are named by their
 network-wide `uid` ("node.n"), rooms by name; times and msgids are fixed when the fact
@@ -11,12 +14,10 @@ session, transport or store layers.
 from __future__ import annotations
 
 import json
-from dataclasses import astuple, dataclass, fields
-from typing import Any
+from typing import Any, NamedTuple, get_type_hints
 
 
-@dataclass(frozen=True, slots=True)
-class UserArrived:
+class UserArrived(NamedTuple):
     """A nickname claim with the person behind it; the first claim in the log wins."""
 
     uid: str
@@ -28,32 +29,28 @@ class UserArrived:
     signon: float
 
 
-@dataclass(frozen=True, slots=True)
-class NickSet:
+class NickSet(NamedTuple):
     uid: str
     nick: str
     time: float
     msgid: str
 
 
-@dataclass(frozen=True, slots=True)
-class UserLeft:
+class UserLeft(NamedTuple):
     uid: str
     reason: str
     time: float
     msgid: str
 
 
-@dataclass(frozen=True, slots=True)
-class RoomJoined:
+class RoomJoined(NamedTuple):
     uid: str
     room: str  # as typed by whoever may create it
     time: float
     msgid: str
 
 
-@dataclass(frozen=True, slots=True)
-class RoomParted:
+class RoomParted(NamedTuple):
     uid: str
     room: str
     reason: str
@@ -61,8 +58,7 @@ class RoomParted:
     msgid: str
 
 
-@dataclass(frozen=True, slots=True)
-class UserKicked:
+class UserKicked(NamedTuple):
     uid: str
     room: str
     target: str  # the uid kicked
@@ -71,8 +67,7 @@ class UserKicked:
     msgid: str
 
 
-@dataclass(frozen=True, slots=True)
-class TopicSet:
+class TopicSet(NamedTuple):
     uid: str
     room: str
     topic: str
@@ -80,8 +75,7 @@ class TopicSet:
     msgid: str
 
 
-@dataclass(frozen=True, slots=True)
-class RoomModeSet:
+class RoomModeSet(NamedTuple):
     """Mode changes decided against the room; `changes` is "+o\\tnick\\n-k\\t" lines."""
 
     uid: str
@@ -91,29 +85,25 @@ class RoomModeSet:
     msgid: str
 
 
-@dataclass(frozen=True, slots=True)
-class UserModeSet:
+class UserModeSet(NamedTuple):
     uid: str
     invisible: bool
 
 
-@dataclass(frozen=True, slots=True)
-class AwaySet:
+class AwaySet(NamedTuple):
     uid: str
     text: str
     time: float
 
 
-@dataclass(frozen=True, slots=True)
-class InviteSent:
+class InviteSent(NamedTuple):
     uid: str
     target: str  # uid
     room: str
     time: float
 
 
-@dataclass(frozen=True, slots=True)
-class Said:
+class Said(NamedTuple):
     """A PRIVMSG or NOTICE; `target` is a room name, or the recipient's uid."""
 
     uid: str
@@ -125,8 +115,7 @@ class Said:
     to_room: bool
 
 
-@dataclass(frozen=True, slots=True)
-class NodeDown:
+class NodeDown(NamedTuple):
     """A node stopped answering (or stopped): its users quit everywhere."""
 
     node: str
@@ -162,8 +151,7 @@ _CLASSES: tuple[type, ...] = (
 _TAGS: dict[type, int] = {cls: i for i, cls in enumerate(_CLASSES)}
 # The type each field must have on the way in: a bad entry is refused, not applied.
 _FIELD_TYPES: dict[type, tuple[type, ...]] = {
-    cls: tuple({"str": str, "float": float, "bool": bool}[str(f.type)] for f in fields(cls))
-    for cls in _CLASSES
+    cls: tuple(get_type_hints(cls).values()) for cls in _CLASSES
 }
 
 
@@ -177,7 +165,7 @@ class BadEntry(ValueError):
 
 
 def encode(fact: Fact) -> bytes:
-    return json.dumps([LOG_VERSION, _TAGS[type(fact)], *astuple(fact)],
+    return json.dumps([LOG_VERSION, _TAGS[type(fact)], *fact],
                       ensure_ascii=False, separators=(",", ":")).encode()
 
 

@@ -540,16 +540,16 @@ class Hub:
             # must see it applied, so it waits (bounded by flood control).
             user.held.append(msg)
             return
-        if user.response is not None:
-            self._handle(user, msg)
-            return
-        user.response = []
+        outer = user.response is None
+        if outer:
+            user.response = []
         try:
-            self._handle(user, msg)
+            self._run(user, msg)
         finally:
-            self.flush(user)
+            if outer:
+                self.flush(user)
 
-    def _handle(self, user: User, msg: Message) -> None:
+    def _run(self, user: User, msg: Message) -> None:
         spec = COMMANDS.get(msg.command)
         if spec is None:
             if user.registered:
