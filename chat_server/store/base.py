@@ -215,32 +215,55 @@ class RecentCache:
 
     Bounded twice: `per_target` entries each (all kinds) and `max_targets` targets,
     the least recently used dropped first. Touched only on the event loop.
+
+    Also counts the msgids it holds, so that the check for an entry applied twice scans
+    a target's lines only when its msgid is held at all: lines stamped in the same
+    millisecond (a burst read in one turn) would otherwise each scan the whole deque.
     """
 
     def __init__(self, per_target: int, max_targets: int) -> None:
         self.per_target = per_target
         self.max_targets = max_targets
         self._lines: OrderedDict[str, deque[Entry]] = OrderedDict()
+        self._held: dict[str, int] = {}
 
     def _deque(self, target: str) -> deque[Entry]:
         lines = self._lines.get(target)
         if lines is None:
             lines = self._lines[target] = deque(maxlen=self.per_target)
             while len(self._lines) > self.max_targets:
-                self._lines.popitem(last=False)
+                self._release(self._lines.popitem(last=False)[1])
         else:
             self._lines.move_to_end(target)
         return lines
 
+    def _hold(self, entries: Iterable[Entry]) -> None:
+        held = self._held
+        for entry in entries:
+            held[entry.msgid] = held.get(entry.msgid, 0) + 1
+
+    def _release(self, entries: Iterable[Entry]) -> None:
+        held = self._held
+        for entry in entries:
+            left = held[entry.msgid] - 1
+            if left:
+                held[entry.msgid] = left
+            else:
+                del held[entry.msgid]
+
     def add(self, entry: Entry) -> None:
         if self.per_target and self.max_targets:
             lines = self._deque(entry.target)
+            msgid = entry.msgid
             # An entry no newer than the last may be one applied again (a cluster log
             # read anew after a restart): kept once.
-            if lines and entry.time <= lines[-1].time and any(
-                    e.msgid == entry.msgid for e in lines):
+            if msgid in self._held and lines and entry.time <= lines[-1].time and any(
+                    e.msgid == msgid for e in lines):
                 return
+            if len(lines) == self.per_target:
+                self._release((lines[0],))
             lines.append(entry)
+            self._held[msgid] = self._held.get(msgid, 0) + 1
 
     def fill(self, target: str, entries: Iterable[Entry]) -> None:
         """Warm one target with entries older than any it holds, oldest first."""
@@ -248,7 +271,9 @@ class RecentCache:
             lines = self._deque(target)
             room = self.per_target - len(lines)
             if room > 0:
-                lines.extendleft(reversed(list(entries)[-room:]))
+                older = list(entries)[-room:]
+                lines.extendleft(reversed(older))
+                self._hold(older)
 
     def get(self, target: str, limit: int, kinds: frozenset[str]) -> list[Entry]:
         lines = self._lines.get(target)
@@ -268,7 +293,7 @@ class RecentCache:
         pass costs the targets plus what goes, so it can run on the loop."""
         for target, lines in list(self._lines.items()):
             while lines and to_ms(lines[0].time) < cutoff_ms:
-                lines.popleft()
+                self._release((lines.popleft(),))
             if not lines:
                 del self._lines[target]
 
@@ -277,8 +302,10 @@ class RecentCache:
         for target, lines in list(self._lines.items()):
             kept = [entry for entry in lines if keep(entry)]
             if len(kept) != len(lines):
+                self._release(lines)
                 lines.clear()
                 lines.extend(kept)
+                self._hold(kept)
             if not lines:
                 del self._lines[target]
 

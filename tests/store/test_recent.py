@@ -64,3 +64,27 @@ def test_nothing_is_kept_when_turned_off() -> None:
     cache = RecentCache(per_target=0, max_targets=10)
     cache.add(entry(1, T0))
     assert cache.get("#room", 5, MESSAGE_KINDS) == []
+
+
+def test_a_line_applied_twice_is_kept_once_until_it_has_gone() -> None:
+    """A cluster log read anew applies lines again: the same msgid shows once. Once the
+    first copy has left the cache (pushed out, trimmed, its target forgotten), a copy
+    applied again is a line the cache does not hold, and is kept."""
+    cache = RecentCache(per_target=3, max_targets=2)
+    for n in range(1, 4):
+        cache.add(entry(n, T0))  # one millisecond: the stamp of one burst
+    cache.add(entry(2, T0))
+    assert msgids(cache.get("#room", 10, MESSAGE_KINDS)) == ["m1", "m2", "m3"]
+    cache.add(entry(4, T0))  # m1 pushed out
+    cache.add(entry(1, T0))
+    assert msgids(cache.get("#room", 10, MESSAGE_KINDS)) == ["m3", "m4", "m1"]
+    cache.trim_before(round((T0 + 1) * 1000))  # everything goes
+    cache.add(entry(3, T0))
+    assert msgids(cache.get("#room", 10, MESSAGE_KINDS)) == ["m3"]
+    cache.add(entry(5, T0, target="#a"))
+    cache.add(entry(6, T0, target="#b"))  # #room forgotten
+    cache.add(entry(3, T0, target="#a"))
+    cache.forget(lambda e: e.msgid != "m5")
+    cache.add(entry(5, T0, target="#a"))
+    cache.add(entry(3, T0, target="#a"))
+    assert msgids(cache.get("#a", 10, MESSAGE_KINDS)) == ["m3", "m5"]
