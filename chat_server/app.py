@@ -22,6 +22,7 @@ from typing import Any
 from chat_server import __version__
 from chat_server.cluster.log import ClusterError, RedisLog, check_redis
 from chat_server.cluster.reading import ReadingHistory
+from chat_server.cluster.status import report
 from chat_server.config import Config, ConfigError, split_address, to_toml
 from chat_server.hub.history import dm_key, room_key
 from chat_server.hub.hub import Hub, HubSettings
@@ -83,11 +84,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pidfile", metavar="PATH",
                    help="write the server's pid to PATH once listening; remove it on exit")
     p.add_argument("--version", action="version", version=f"roomchat {__version__}")
-    add_history_commands(p)
+    add_cluster_commands(add_history_commands(p))
     return p
 
 
-def add_history_commands(p: argparse.ArgumentParser) -> None:
+def add_cluster_commands(commands: Any) -> None:
+    """`chat-server cluster status`: read from Redis, safe while the network runs."""
+    cluster = commands.add_parser(
+        "cluster", help="show the network's nodes (see chat-server cluster -h)",
+        description="Read the state of the network in [cluster] redis.")
+    actions = cluster.add_subparsers(dest="action", metavar="ACTION", required=True)
+    status = actions.add_parser(
+        "status", help="nodes, their people and how far behind each reads the log")
+    status.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
+                        help="TOML configuration file naming [cluster] redis")
+
+
+def run_cluster(config: Config) -> int:
+    if not config.cluster.redis:
+        return fail("no [cluster] redis is configured: this server is a network of one", 2)
+    try:
+        print(report(config.cluster, config.server.network))
+    except ClusterError as exc:
+        return fail(str(exc), 1)
+    return 0
+
+
+def add_history_commands(p: argparse.ArgumentParser) -> Any:
     """`chat-server history export|purge`: safe while the server runs (own connection)."""
     commands = p.add_subparsers(dest="command", metavar="COMMAND")
     history = commands.add_parser(
@@ -114,6 +137,7 @@ def add_history_commands(p: argparse.ArgumentParser) -> None:
     for sub in (export, purge):
         sub.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
                          help=config_help)
+    return commands
 
 
 def flag_values(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
@@ -458,6 +482,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "history":
         return run_history(args, config)
+    if args.command == "cluster":
+        return run_cluster(config)
     for warning in source.warnings if args.check_config else ():
         print(f"chat-server: warning: {warning}", file=sys.stderr)
     try:

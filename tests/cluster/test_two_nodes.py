@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+from pathlib import Path
 
 from support.cluster import NodeFactory, irc, plain
 from support.irc import IrcClient
 from support.plain import PlainClient
+from support.servers import wait_until
 
 from chat_server.protocol.message import Message
 
@@ -86,3 +90,32 @@ async def test_a_hundred_races_for_one_nick_on_two_nodes_each_have_one_winner(
         results = await asyncio.gather(*(race(a.port, b.port, f"racer{i}")
                                          for i in range(start, start + 20)))
         assert all(r == ["001", "433"] for r in results), results
+
+
+def cluster_status(config: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "chat_server", "cluster", "status", "--config", str(config)],
+        env=env, capture_output=True, text=True, timeout=30)
+
+
+async def test_cluster_status_lists_nodes_their_people_and_lag(
+        node: NodeFactory, clients: list[IrcClient | PlainClient], tmp_path: Path) -> None:
+    a, b = node("a"), node("b")
+    await irc(clients, a, "alice")
+    await plain(clients, b, "zhang")
+    shown = ""
+
+    def both_reported() -> bool:
+        nonlocal shown
+        shown = cluster_status(a.config, a.env).stdout
+        return "alice" in shown and "zhang" in shown
+
+    await wait_until(both_reported, 10)
+    assert "2 nodes" in shown.splitlines()[0]
+    rows = {line.split()[0]: line.split() for line in shown.splitlines()[1:]}
+    assert rows["a"][-2:] == ["0", "entries"] and rows["b"][-2:] == ["0", "entries"]
+    assert "  a: alice" in shown and "  b: zhang" in shown
+    (tmp_path / "none.toml").write_text("")
+    result = cluster_status(tmp_path / "none.toml", a.env)
+    assert result.returncode == 2
+    assert result.stderr.startswith("chat-server: no [cluster] redis is configured")
