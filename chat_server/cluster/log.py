@@ -14,6 +14,10 @@ Owns the Redis keys under `[cluster] prefix` (P):
              each heartbeat removes a node silent for `node_timeout` and appends exactly
              one NodeDown for it.
 * `P:nodes`  hash: node id -> JSON {name, pid, users, applied}, for `cluster status`.
+* `P:snapshot` hash: `id` (the last entry it reflects), `epoch`, `data` (hub/snapshot.py).
+             Every `snapshot_every` entries a node writes one if it is newer than the
+             one there and trims the stream behind it; a late node loads it and reads
+             the log after it.
 
 Knows the hub (it feeds `Hub.apply_logged` and receives facts through `Hub.attach`) and
 Redis; never runs hub code but on the event loop, in the order entries were read.
@@ -51,6 +55,7 @@ from chat_server.hub.facts import (
     tag_of,
 )
 from chat_server.hub.hub import Hub
+from chat_server.hub.snapshot import dump, load
 from chat_server.protocol.message import Message
 
 log = logging.getLogger("chat_server.cluster")
@@ -77,6 +82,23 @@ end
 return {redis.call('GET', KEYS[4]) or '', dead, redis.call('ZCARD', KEYS[1])}
 """
 
+# Keep a snapshot only if it is newer than the one stored, then trim the log behind it.
+_SNAPSHOT = """
+local function parts(id)
+  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+  return tonumber(ms), tonumber(seq)
+end
+local cur = redis.call('HGET', KEYS[1], 'id')
+if cur and redis.call('HGET', KEYS[1], 'epoch') == ARGV[2] then
+  local cm, cs = parts(cur)
+  local nm, ns = parts(ARGV[1])
+  if nm < cm or (nm == cm and ns <= cs) then return 0 end
+end
+redis.call('HSET', KEYS[1], 'id', ARGV[1], 'epoch', ARGV[2], 'data', ARGV[3])
+redis.call('XTRIM', KEYS[2], 'MINID', ARGV[1])
+return 1
+"""
+
 
 class ClusterError(Exception):
     """Redis cannot be used for this network; the message says why, in one line."""
@@ -93,6 +115,7 @@ class Keys:
         self.epoch = f"{prefix}:epoch"
         self.alive = f"{prefix}:alive"
         self.nodes = f"{prefix}:nodes"
+        self.snapshot = f"{prefix}:snapshot"
 
 
 def _text(value: Any) -> str:
@@ -150,6 +173,9 @@ class RedisLog:
         self._recovering = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
         self._heartbeat: Any = None
+        self._snapshot_script: Any = None
+        self._snapped = 0  # self.applied when the last snapshot was taken
+        self._snapshotting: asyncio.Task[None] | None = None
         self._down_head = f'[{LOG_VERSION},{tag_of(NodeDown)},"'
         self._down_tail = '",' + json.dumps(SPLIT_REASON) + ","
 
@@ -165,16 +191,19 @@ class RedisLog:
                                             socket_connect_timeout=_CONNECT_TIMEOUT)
             await self.client.ping()
             self._heartbeat = self.client.register_script(_HEARTBEAT)
+            self._snapshot_script = self.client.register_script(_SNAPSHOT)
             await self._join_epoch()
             await self._beat()
             started = time.monotonic()
+            await self._load_snapshot()
             await self._catch_up()
         except ValueError as exc:
             raise ClusterError(f"[cluster] redis = {self.settings.redis!r}: {exc}") from None
         except RedisError as exc:
             raise ClusterError(f"cannot reach {self.where}: {exc}") from None
-        log.info("node %s (%s) joined the network through %s: %d log entries applied in "
-                 "%.2fs", self.hub.node, self.name, self.where, self.applied,
+        log.info("node %s (%s) joined the network through %s: %s%d log entries applied "
+                 "in %.2fs", self.hub.node, self.name, self.where,
+                 "a snapshot and " if self._snapped else "", self.applied - self._snapped,
                  time.monotonic() - started)
         self.hub.attach(self.send)
 
@@ -252,6 +281,46 @@ class RedisLog:
                 continue
             if got:
                 self._apply_batch(got)
+                self._maybe_snapshot()
+
+    async def _load_snapshot(self) -> None:
+        assert self.client is not None
+        stored = {_text(k): v for k, v in (await self.client.hgetall(self.keys.snapshot)).items()}
+        if not stored or _text(stored.get("epoch")) != self.epoch:
+            return
+        try:
+            load(self.hub, json.loads(stored["data"]))
+        except (ValueError, KeyError) as exc:
+            log.warning("snapshot at %s not used (%s): reading the whole log", self.where, exc)
+            self.hub.users.clear()
+            self.hub.rooms.clear()
+            self.hub.by_uid.clear()
+            self.hub.invisible = 0
+            return
+        self.last_id = _text(stored["id"])
+        self._snapped = self.applied = 1
+
+    def _maybe_snapshot(self) -> None:
+        """Every snapshot_every entries: the state as of the last one applied, written
+        (off the loop's way, by a task) if no newer one is there."""
+        if self.applied - self._snapped < self.settings.snapshot_every:
+            return
+        if self._snapshotting is not None and not self._snapshotting.done():
+            return
+        self._snapped = self.applied
+        data = json.dumps(dump(self.hub), ensure_ascii=False, separators=(",", ":"))
+        self._snapshotting = asyncio.get_running_loop().create_task(
+            self._write_snapshot(self.last_id, data))
+
+    async def _write_snapshot(self, entry_id: str, data: str) -> None:
+        assert self._snapshot_script is not None
+        try:
+            if await self._snapshot_script(keys=[self.keys.snapshot, self.keys.log],
+                                           args=[entry_id, self.epoch, data]):
+                log.info("snapshot of the network at log entry %s; the log is trimmed "
+                         "behind it", entry_id)
+        except LOST as exc:
+            log.warning("snapshot not written: %s", exc)
 
     def _apply_batch(self, got: Any) -> None:
         for _stream, entries in got:

@@ -1,0 +1,74 @@
+"""The hub's shared state as plain data, and back: what a late node starts from.
+
+A snapshot holds what the facts built (people, rooms, membership, topics, modes, bans,
+invites), with the uids the facts use, so that applying the log after it gives the
+state every other node has. Connections, history and WHOWAS are not in it. Pure; must
+not import the session, transport or store layers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from chat_server.hub.model import REMOTE, Ban, Room, User
+from chat_server.protocol import names
+
+if TYPE_CHECKING:
+    from chat_server.hub.hub import Hub
+
+SNAPSHOT_VERSION = 1
+
+
+def dump(hub: Hub) -> dict[str, Any]:
+    users = [
+        [u.uid, u.nick, u.user, u.host, u.realname, u.secure, u.signon, u.away,
+         "i" in u.modes, dict(u.invites or {})]
+        for u in hub.users.values()
+    ]
+    rooms = [
+        [r.name, r.created, r.topic, r.topic_setter, r.topic_time, "".join(sorted(r.flags)),
+         r.key, r.limit, [[b.mask, b.setter, b.time] for b in r.bans],
+         [[m.uid, status] for m, status in r.members.items()]]
+        for r in hub.rooms.values()
+    ]
+    return {"version": SNAPSHOT_VERSION, "users": users, "rooms": rooms}
+
+
+def load(hub: Hub, data: dict[str, Any]) -> None:
+    """Make the people and rooms of `data` known (as people of other nodes); ValueError
+    for data this version cannot read."""
+    if data.get("version") != SNAPSHOT_VERSION:
+        raise ValueError(f"snapshot version {data.get('version')!r}")
+    try:
+        for uid, nick, user, host, realname, secure, signon, away, invisible, invites in (
+                data["users"]):
+            person = User(REMOTE, str(host), float(signon), str(uid),
+                          str(uid).rpartition(":")[0])
+            person.registered = True
+            person.set_identity(str(nick), str(user))
+            person.realname = str(realname)
+            person.secure = bool(secure)
+            person.away = str(away)
+            if invisible:
+                person.modes = frozenset({"i"})
+                hub.invisible += 1
+            if invites:
+                person.invites = {str(k): float(v) for k, v in invites.items()}
+            hub.users[person.folded] = person
+            hub.by_uid[person.uid] = person
+        for (name, created, topic, setter, topic_time, flags, key, limit, bans,
+             members) in data["rooms"]:
+            folded = names.fold(str(name))
+            room = Room(str(name), folded, float(created), topic=str(topic),
+                        topic_setter=str(setter), topic_time=float(topic_time),
+                        flags=set(str(flags)), key=str(key), limit=int(limit),
+                        bans=[Ban(str(m), str(s), float(t)) for m, s, t in bans])
+            for uid, status in members:
+                member = hub.by_uid.get(str(uid))
+                if member is not None:
+                    room.members[member] = str(status)
+                    member.rooms[folded] = room
+            if room.members:
+                hub.rooms[folded] = room
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"malformed snapshot: {exc}") from None
