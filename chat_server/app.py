@@ -565,12 +565,9 @@ def run(args: argparse.Namespace) -> int:
         if index < 0:
             for sock in [*sockets, *tls_sockets, *metrics_sockets, *web_sockets]:
                 sock.close()
-            log.info("%d workers on port %d: pids %s", workers, config.server.port,
-                     " ".join(map(str, pids)))
-            if pidfile is not None:
-                pidfile.write()
+            log.info("%d workers: pids %s", workers, " ".join(map(str, pids)))
             try:
-                return supervise(pids)
+                return supervise(pids, pidfile.write if pidfile is not None else lambda: None)
             finally:
                 if pidfile is not None:
                     pidfile.remove()

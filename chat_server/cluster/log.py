@@ -168,6 +168,7 @@ class RedisLog:
         self.last_id = "0-0"
         self.applied = 0
         self.down = False
+        self.closing = False
         self._queue: deque[bytes] = deque()
         self._wake = asyncio.Event()
         self._recovering = asyncio.Lock()
@@ -214,8 +215,13 @@ class RedisLog:
 
     async def close(self) -> None:
         """Leave the network: everyone else sees this node's people quit at once."""
+        self.closing = True
         for task in self._tasks:
             task.cancel()
+        if self._tasks:
+            # A task that Redis's client answers a cancel for with a lost connection
+            # sees `closing` and ends too.
+            await asyncio.wait(self._tasks, timeout=2)
         if self.client is None:
             return
         try:
@@ -246,7 +252,7 @@ class RedisLog:
         await pipe.execute()
 
     async def _write_loop(self) -> None:
-        while True:
+        while not self.closing:
             await self._wake.wait()
             self._wake.clear()
             while self._queue:
@@ -272,7 +278,7 @@ class RedisLog:
 
     async def _read_loop(self) -> None:
         assert self.reader is not None
-        while True:
+        while not self.closing:
             try:
                 got = await self.reader.xread({self.keys.log: self.last_id},
                                               count=self.settings.read_batch, block=1000)
@@ -374,7 +380,7 @@ class RedisLog:
             raise RedisConnectionError("the log's epoch changed (Redis restarted)")
 
     async def _beat_loop(self) -> None:
-        while True:
+        while not self.closing:
             await asyncio.sleep(self.settings.heartbeat_interval)
             try:
                 await self._beat()
@@ -383,6 +389,8 @@ class RedisLog:
 
     async def _lost(self, exc: BaseException) -> None:
         """Redis went away: say so once, then reconnect with backoff (one task does)."""
+        if self.closing:
+            return
         if not self.down:
             self.down = True
             log.warning("lost %s: %s; reconnecting", self.where, exc)
@@ -392,7 +400,7 @@ class RedisLog:
             if not self.down:
                 return
             delay = 0.05
-            while True:
+            while not self.closing:
                 try:
                     await self._recover()
                     break

@@ -11,6 +11,7 @@ import contextlib
 import logging
 import os
 import signal
+from collections.abc import Callable
 from types import FrameType
 
 log = logging.getLogger("chat_server.workers")
@@ -42,8 +43,12 @@ def fork_workers(count: int) -> tuple[int, list[int]]:
     return -1, pids
 
 
-def supervise(pids: list[int]) -> int:
-    """Forward signals to the workers until every one has exited; the exit status."""
+def supervise(pids: list[int], ready: Callable[[], None]) -> int:
+    """Forward signals to the workers until every one has exited; the exit status.
+
+    `ready` (the pidfile) runs once the signals are forwarded, so that whoever reads
+    the pidfile and signals at once reaches every worker.
+    """
 
     def forward(signum: int, frame: FrameType | None) -> None:
         for pid in pids:
@@ -52,6 +57,7 @@ def supervise(pids: list[int]) -> int:
 
     for sig in FORWARDED:
         signal.signal(sig, forward)
+    ready()
     status = 0
     left = set(pids)
     while left:
