@@ -301,6 +301,7 @@ class RedisLog:
             self.hub.users.clear()
             self.hub.rooms.clear()
             self.hub.by_uid.clear()
+            self.hub.hosts.clear()
             self.hub.invisible = 0
             return
         self.last_id = _text(stored["id"])

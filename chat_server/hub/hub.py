@@ -119,6 +119,9 @@ class Hub:
         self.clustered = False
         # How many nodes share the network (LUSERS); a cluster log keeps it.
         self.servers = 1
+        # Registered people by address, on every node: in a cluster the per-address
+        # limit counts the whole network (the transport counts this node's).
+        self.hosts: Counter[str] = Counter()
 
     # -- delivery ---------------------------------------------------------------
 
@@ -257,6 +260,9 @@ class Hub:
         self.remember(user)
         if self.users.get(user.folded) is user:
             del self.users[user.folded]
+        self.hosts[user.host] -= 1
+        if self.hosts[user.host] <= 0:
+            del self.hosts[user.host]
         if "i" in user.modes:
             self.invisible -= 1
         user.registered = False
@@ -316,6 +322,10 @@ class Hub:
             self.reply(user, N.ERR_NICKNAMEINUSE, user.nick, "Nickname is already in use")
             user.set_identity("")
             return
+        if self.clustered and self.hosts[user.host] >= self.settings.limits.max_connections_per_ip:
+            reason = "Too many connections from your address"
+            self.disconnect(user, reason, tell_user=reason)
+            return
         self.emit(UserArrived(user.uid, user.nick, user.user, user.host, user.realname,
                               user.secure, user.signon))
 
@@ -340,6 +350,7 @@ class Hub:
         user.registered = True
         user.set_identity(fact.nick, fact.user)
         self.users[folded] = user
+        self.hosts[user.host] += 1
         if self.is_local(user):
             self.welcome(user)
 
@@ -577,4 +588,5 @@ class Hub:
         self.users.clear()
         self.rooms.clear()
         self.by_uid.clear()
+        self.hosts.clear()
 

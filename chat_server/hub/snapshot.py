@@ -55,6 +55,7 @@ def load(hub: Hub, data: dict[str, Any]) -> None:
             if invites:
                 person.invites = {str(k): float(v) for k, v in invites.items()}
             hub.users[person.folded] = person
+            hub.hosts[person.host] += 1
             hub.by_uid[person.uid] = person
         for (name, created, topic, setter, topic_time, flags, key, limit, bans,
              members) in data["rooms"]:

@@ -119,3 +119,25 @@ async def test_cluster_status_lists_nodes_their_people_and_lag(
     result = cluster_status(tmp_path / "none.toml", a.env)
     assert result.returncode == 2
     assert result.stderr.startswith("chat-server: no [cluster] redis is configured")
+
+
+async def test_the_per_address_limit_counts_people_on_every_node(
+        node: NodeFactory, clients: list[IrcClient | PlainClient]) -> None:
+    a, b = node("a", per_ip=2), node("b", per_ip=2)
+    one = await irc(clients, a, "one")
+    await one.join("#x")
+    two = await irc(clients, b, "two")
+    await two.join("#x")
+    await one.expect(r":two!\S+ JOIN #x")
+    third = await IrcClient.connect("127.0.0.1", a.port)
+    clients.append(third)
+    await third.send("NICK three")
+    await third.send("USER u 0 * :u")
+    # Node a holds two connections, within its own limit: the hub counted two's too.
+    await third.expect("ERROR :Closing Link: .*Too many connections from your address")
+    await third.close()
+    await two.send("QUIT")
+    await one.expect(r":two!\S+ QUIT")  # node a has applied it
+    four = await IrcClient.connect("127.0.0.1", a.port)
+    clients.append(four)
+    await four.register("four")

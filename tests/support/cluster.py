@@ -102,13 +102,14 @@ class Node:
     """One chat-server of the network: its port, its log, and stopping it."""
 
     def __init__(self, root: Path, redis_url: str, name: str, *args: str,
-                 timeout: float = 3.0, extra: str = "", port: int = 0) -> None:
+                 timeout: float = 3.0, extra: str = "", port: int = 0,
+                 per_ip: int = 1000) -> None:
         self.root = root / name
         self.root.mkdir(parents=True, exist_ok=True)
         self.config = self.root / "roomchat.toml"
         self.config.write_text(
             f'[store]\ndata_dir = "{self.root / "data"}"\n'
-            f'[limits]\nflood_rate = 0\n'
+            f'[limits]\nflood_rate = 0\nmax_connections_per_ip = {per_ip}\n'
             f'[cluster]\nredis = "{redis_url}"\nnode = "{name}"\n'
             f'node_timeout = {timeout}\nheartbeat_interval = 0.5\n' + extra)
         # A node started again under the same name logs anew beside the old log.
