@@ -79,7 +79,7 @@ for _, node in ipairs(dead) do
   redis.call('XADD', KEYS[2], '*', 'f',
              ARGV[3] .. node .. ARGV[4] .. string.format('%.3f', now / 1000) .. ']')
 end
-return {redis.call('GET', KEYS[4]) or '', dead, redis.call('ZCARD', KEYS[1])}
+return {redis.call('GET', KEYS[4]) or '', dead, redis.call('ZRANGE', KEYS[1], 0, -1)}
 """
 
 # Keep a snapshot only if it is newer than the one stored, then trim the log behind it.
@@ -176,6 +176,7 @@ class RedisLog:
         self._heartbeat: Any = None
         self._snapshot_script: Any = None
         self._snapped = 0  # self.applied when the last snapshot was taken
+        self._alive: set[str] = set()  # node ids in the last heartbeat's answer
         self._snapshotting: asyncio.Task[None] | None = None
         self._down_head = f'[{LOG_VERSION},{tag_of(NodeDown)},"'
         self._down_tail = '",' + json.dumps(SPLIT_REASON) + ","
@@ -373,7 +374,11 @@ class RedisLog:
             keys=[self.keys.alive, self.keys.log, self.keys.nodes, self.keys.epoch],
             args=[self.hub.node, int(self.settings.node_timeout * 1000), self._down_head,
                   self._down_tail, about])
-        self.hub.servers = max(1, int(alive))
+        alive_now = {_text(node) for node in alive}
+        self.hub.servers = max(1, len(alive_now))
+        for node in sorted(alive_now - self._alive - {self.hub.node}):
+            log.info("node %s is up", node)
+        self._alive = alive_now
         for node in dead:
             log.info("declared node %s down: no heartbeat for %ss", _text(node),
                      self.settings.node_timeout)

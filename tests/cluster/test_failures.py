@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -32,7 +33,9 @@ async def test_a_killed_node_s_people_quit_everywhere_and_it_comes_back(
     await watcher.expect(r"\* bob has quit \(\*\.net \*\.split\)", timeout=5)
     await alice.send("WHOIS bob")
     await alice.expect(" 401 ")
-    assert "node" in a.text() and "down" in a.text()
+    assert re.search(r"INFO chat_server.cluster: node \w+ is down \(\*\.net \*\.split\)",
+                     a.text())
+    assert re.search(r"INFO chat_server.cluster: node \w+ is up", a.text())
 
     again = node("b", timeout=3.0)
     bob2 = await irc(clients, again, "bob")
