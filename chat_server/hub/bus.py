@@ -1,9 +1,9 @@
-"""The seam for room delivery between server processes.
+"""The seam for room delivery to this process's members.
 
-Today one process holds every room, so the local bus hands events straight to the
-hub's fan-out. A broker-backed bus (Redis pub/sub, NATS) would publish the same
-events to other processes, which fan them out to their own members. Must not import
-the session, transport or store layers.
+Processes of one network do not exchange events: they share facts through the
+cluster log (docs/ARCHITECTURE.md) and each applies them, delivering to its own
+members here; members on other nodes render to nothing. Must not import the
+session, transport or store layers.
 """
 
 from __future__ import annotations
