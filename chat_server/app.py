@@ -30,6 +30,7 @@ from chat_server.ops import logs
 from chat_server.ops.daemon import Pidfile, StartError, detach
 from chat_server.ops.metrics import Metrics
 from chat_server.ops.notify import notify, reloading
+from chat_server.ops.passwords import PasswordError, hash_password, read_password
 from chat_server.ops.reload import ConfigSource, apply_reload
 from chat_server.ops.workers import fork_workers, supervise, worker_count
 from chat_server.protocol import names
@@ -84,7 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pidfile", metavar="PATH",
                    help="write the server's pid to PATH once listening; remove it on exit")
     p.add_argument("--version", action="version", version=f"roomchat {__version__}")
-    add_cluster_commands(add_history_commands(p))
+    commands = add_history_commands(p)
+    add_cluster_commands(commands)
+    commands.add_parser(
+        "hash-password", help="print an argon2id hash for an [[opers]] block's password",
+        description="Reads the password from the terminal without echo (asked twice), "
+                    "or as one line of standard input, never from the command line.")
     return p
 
 
@@ -169,6 +175,7 @@ def hub_settings(config: Config) -> HubSettings:
     return HubSettings(
         name=s.name, network=s.network, password=s.password,
         motd=read_motd(s.motd_file), limits=config.limits, history=config.history,
+        opers=config.opers,
     )
 
 
@@ -423,6 +430,7 @@ async def serve(
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_stop, sig)
     loop.add_signal_handler(signal.SIGHUP, on_reload)
+    server.hub.rehash = on_reload  # an operator's REHASH is a SIGHUP
     for host, port in addresses:
         log.info("listening on %s:%d as %s", host, port, config.server.name)
     for host, port in server.tls_addresses:
@@ -484,6 +492,8 @@ def run(args: argparse.Namespace) -> int:
         return run_history(args, config)
     if args.command == "cluster":
         return run_cluster(config)
+    if args.command == "hash-password":
+        return run_hash_password()
     for warning in source.warnings if args.check_config else ():
         print(f"chat-server: warning: {warning}", file=sys.stderr)
     try:
@@ -609,6 +619,18 @@ def run(args: argparse.Namespace) -> int:
         # harmless); this closes the ones it never got, after an early failure.
         for sock in [*sockets, *tls_sockets, *metrics_sockets, *web_sockets]:
             sock.close()
+
+
+def run_hash_password() -> int:
+    """`chat-server hash-password`: the hash on standard output, for [[opers]] password."""
+    try:
+        password = read_password()
+    except PasswordError as exc:
+        return fail(f"hash-password: {exc}", 2)
+    except (EOFError, KeyboardInterrupt):
+        return fail("hash-password: no password given", 2)
+    print(hash_password(password))
+    return 0
 
 
 def parse_date(text: str) -> float:

@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from argon2 import extract_parameters
+from argon2.exceptions import InvalidHashError
+
 from chat_server.protocol.message import MAX_LINE_BYTES
 
 ENV_PREFIX = "ROOMCHAT_"
@@ -194,6 +197,25 @@ class ClusterSection:
     queue_max: int = 100000
 
 
+@dataclass(frozen=True, slots=True)
+class OperBlock:
+    """One `[[opers]]` entry: who may become an IRC operator with OPER."""
+
+    # The first word of OPER.
+    name: str
+    # An argon2id hash of the password (`chat-server hash-password` prints one); the
+    # password itself is never written in a file.
+    password: str
+    # Who may use it: a nick!user@host mask (`*@10.0.0.*` is completed as IRC bans
+    # are); "*" lets anyone who knows the password.
+    host: str = "*"
+
+
+# Keys of an [[opers]] entry and whether each must be given.
+_OPER_KEYS = {"name": True, "password": True, "host": False}
+ARGON2ID_PREFIX = "$argon2id$"
+
+
 @dataclass(slots=True)
 class Config:
     server: ServerSection = field(default_factory=ServerSection)
@@ -204,6 +226,57 @@ class Config:
     metrics: MetricsSection = field(default_factory=MetricsSection)
     web: WebSection = field(default_factory=WebSection)
     cluster: ClusterSection = field(default_factory=ClusterSection)
+    # [[opers]] blocks: an array of tables, not a section of scalars, so it is read by
+    # `_opers` and skipped by everything that walks sections (`sections`).
+    opers: tuple[OperBlock, ...] = field(default=(), metadata={"blocks": True})
+
+
+def sections(config: Config) -> list[dataclasses.Field[Any]]:
+    """The fields of `config` that are sections of scalars (every one but [[opers]])."""
+    return [f for f in dataclasses.fields(config) if not f.metadata.get("blocks")]
+
+
+def _opers(value: Any, where: str) -> tuple[OperBlock, ...]:
+    """[[opers]] as OperBlocks; a ConfigError naming the entry and key for what is wrong."""
+    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+        raise ConfigError(f"{where}: opers must be [[opers]] blocks (an array of tables)")
+    out: list[OperBlock] = []
+    seen: set[str] = set()
+    for i, block in enumerate(value):
+        at = f"{where}: opers[{i}]"
+        for key in block:
+            if key not in _OPER_KEYS:
+                raise ConfigError(f"{at}: unknown key opers.{key}")
+        for key, required in _OPER_KEYS.items():
+            if required and key not in block:
+                raise ConfigError(f"{at}: opers.{key} is missing")
+            if key in block and not isinstance(block[key], str):
+                raise ConfigError(f"{at}: opers.{key} must be str, got {block[key]!r}")
+        name, password = block["name"], block["password"]
+        if not name or any(ch.isspace() or ch < " " for ch in name):
+            raise ConfigError(f"{at}: opers.name = {name!r} must be one word")
+        if name in seen:
+            raise ConfigError(f"{at}: opers.name = {name!r} is given twice")
+        seen.add(name)
+        if not _is_argon2id(password):
+            raise ConfigError(f"{at}: opers.password must be an argon2id hash "
+                              "(chat-server hash-password prints one)")
+        host = block.get("host", "*")
+        if not host or any(ch.isspace() for ch in host):
+            raise ConfigError(f"{at}: opers.host = {host!r} must be a mask such as *@10.0.0.*")
+        out.append(OperBlock(name, password, host))
+    return tuple(out)
+
+
+def _is_argon2id(text: str) -> bool:
+    """A well-formed argon2id hash (PHC string), checked without hashing anything."""
+    if not text.startswith(ARGON2ID_PREFIX):
+        return False
+    try:
+        extract_parameters(text)
+    except (InvalidHashError, ValueError):
+        return False
+    return True
 
 
 _RANGES: dict[tuple[str, str], tuple[float, float]] = {
@@ -345,11 +418,14 @@ def apply(
 
     `strict` is for TOML files, whose values must already have the field's type.
     """
-    sections = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
+    by_name = {f.name: getattr(config, f.name) for f in sections(config)}
     for section, table in values.items():
-        target = sections.get(section)
+        if section == "opers" and strict:
+            config.opers = _opers(table, where)
+            continue
+        target = by_name.get(section)
         if not isinstance(table, Mapping):
-            tables = " or ".join(f"[{name}]" for name in sections)
+            tables = " or ".join(f"[{name}]" for name in by_name)
             raise ConfigError(f"{where}: unknown key {section} (keys belong in {tables})")
         if target is None:
             raise ConfigError(f"{where}: unknown section [{section}]")
@@ -373,7 +449,7 @@ def env_values(
     defaults = Config()
     known = {
         f"{ENV_PREFIX}{section.name.upper()}_{f.name.upper()}": (section.name, f.name)
-        for section in dataclasses.fields(defaults)
+        for section in sections(defaults)
         for f in dataclasses.fields(getattr(defaults, section.name))
     }
     for name, value in environ.items():
@@ -454,7 +530,7 @@ def to_toml(config: Config, hidden: frozenset[str] = frozenset({"server.password
     Keys in `hidden` that are set print as a comment, so secrets stay off terminals.
     """
     lines: list[str] = []
-    for section_field in dataclasses.fields(config):
+    for section_field in sections(config):
         section = getattr(config, section_field.name)
         if lines:
             lines.append("")
@@ -465,4 +541,8 @@ def to_toml(config: Config, hidden: frozenset[str] = frozenset({"server.password
                 lines.append(f"# {f.name} is set (not shown)")
             else:
                 lines.append(f"{f.name} = {_toml_value(value)}")
+    for oper in config.opers:
+        lines += ["", "[[opers]]"]
+        lines += [f"{f.name} = {_toml_value(getattr(oper, f.name))}"
+                  for f in dataclasses.fields(oper)]
     return "\n".join(lines) + "\n"

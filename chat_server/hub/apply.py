@@ -22,6 +22,7 @@ from chat_server.hub.events import (
     Kicked,
     ModeChanged,
     Parted,
+    ServerMessage,
     TopicChanged,
 )
 from chat_server.hub.facts import (
@@ -30,20 +31,26 @@ from chat_server.hub.facts import (
     InviteSent,
     NickSet,
     NodeDown,
+    OperUp,
     RoomJoined,
     RoomModeSet,
     RoomParted,
     Said,
     TopicSet,
     UserArrived,
+    UserFlagsSet,
     UserKicked,
+    UserKilled,
     UserLeft,
     UserModeSet,
+    WallopsSent,
 )
 from chat_server.hub.history import dm_key, room_key
 from chat_server.hub.model import Ban, Room, User
+from chat_server.hub.operators import kill_message
 from chat_server.protocol import names
 from chat_server.protocol import numerics as N
+from chat_server.protocol.message import Message
 
 if TYPE_CHECKING:
     from chat_server.hub.hub import Hub
@@ -308,6 +315,55 @@ def _invite(hub: Hub, f: InviteSent) -> None:
     hub.send(target, Invited(user.source, target.nick, room.name, f.time))
 
 
+def _oper_up(hub: Hub, f: OperUp) -> None:
+    user = hub.by_uid.get(f.uid)
+    if user is None or not user.registered or "o" in user.modes:
+        return
+    user.modes = user.modes | {"o"}
+    hub.operators += 1
+    if hub.is_local(user):
+        hub.reply(user, N.RPL_YOUREOPER, "You are now an IRC operator")
+        hub.send(user, ModeChanged(user.source, user.nick, "+o", (), hub.clock()))
+
+
+def _user_flags(hub: Hub, f: UserFlagsSet) -> None:
+    user = hub.by_uid.get(f.uid)
+    if user is None:
+        return
+    added = "".join(ch for ch in f.adding if ch not in user.modes and ch != "o")
+    removed = "".join(ch for ch in f.removing if ch in user.modes)
+    if not added and not removed:
+        return
+    user.modes = (user.modes | set(added)) - set(removed)
+    if "o" in removed and user.registered:
+        hub.operators -= 1
+    if hub.is_local(user):
+        change = (f"+{added}" if added else "") + (f"-{removed}" if removed else "")
+        hub.send(user, ModeChanged(user.source, user.nick, change, (), hub.clock()))
+
+
+def _killed(hub: Hub, f: UserKilled) -> None:
+    killer = hub.by_uid.get(f.uid)
+    victim = hub.by_uid.get(f.target)
+    if killer is None or victim is None or not victim.registered:
+        return
+    reason = kill_message(killer.nick, f.reason)
+    if victim in hub.connections:
+        hub.connections.discard(victim)
+        hub.send(victim, Closing(reason))
+        hub.flush(victim)
+        victim.peer.close("Killed")  # the reason holds what the operator wrote: not logged
+    hub.quit_user(victim, reason, f.time, f.msgid)
+
+
+def _wallops(hub: Hub, f: WallopsSent) -> None:
+    user = hub.by_uid.get(f.uid)
+    if user is None:
+        return
+    line = ServerMessage(Message("WALLOPS", (f.text,), user.source.prefix))
+    hub.fanout([u for u in hub.connections if u.registered and "w" in u.modes], line)
+
+
 REDUCERS: dict[type, Callable[[Hub, Any], None]] = {
     Said: _said,
     UserArrived: _arrived,
@@ -322,4 +378,8 @@ REDUCERS: dict[type, Callable[[Hub, Any], None]] = {
     UserModeSet: _user_mode,
     AwaySet: _away,
     InviteSent: _invite,
+    OperUp: _oper_up,
+    UserFlagsSet: _user_flags,
+    UserKilled: _killed,
+    WallopsSent: _wallops,
 }

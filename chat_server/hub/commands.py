@@ -24,6 +24,7 @@ from chat_server.hub.facts import (
     RoomParted,
     Said,
     TopicSet,
+    UserFlagsSet,
     UserKicked,
     UserModeSet,
     encode_changes,
@@ -496,6 +497,8 @@ def away(hub: Hub, user: User, msg: Message) -> None:
 
 def _who_flags(target: User, room: Room | None, multi: bool) -> str:
     flags = "G" if target.away else "H"
+    if "o" in target.modes:
+        flags += "*"
     if room is not None:
         flags += prefix_chars(room.status(target), multi)
     return flags
@@ -546,6 +549,8 @@ def whois(hub: Hub, user: User, msg: Message) -> None:
     hub.reply(user, N.RPL_WHOISSERVER, target.nick, hub.settings.name, hub.settings.network)
     if target.away:
         hub.reply(user, N.RPL_AWAY, target.nick, target.away)
+    if "o" in target.modes:
+        hub.reply(user, N.RPL_WHOISOPERATOR, target.nick, "is an IRC operator")
     if target.secure:
         hub.reply(user, N.RPL_WHOISSECURE, target.nick, "is using a secure connection")
     if target.certfp and target is user:
@@ -594,7 +599,8 @@ def userhost(hub: Hub, user: User, msg: Message) -> None:
 
 
 @command("MODE", min_params=1, usage="MODE TARGET [+|-MODES [ARGS]]",
-         help="Show or change modes of a room (+o +v +t +n +m +i +k +l +b) or yourself (+i).")
+         help="Show or change modes of a room (+o +v +t +n +m +i +k +l +b) or yourself "
+              "(+i +w -o).")
 def mode(hub: Hub, user: User, msg: Message) -> None:
     target = msg.params[0]
     if target[0] in names.CHANTYPES:
@@ -611,18 +617,28 @@ def mode(hub: Hub, user: User, msg: Message) -> None:
         hub.reply(user, N.RPL_UMODEIS, "+" + "".join(sorted(user.modes)))
         return
     sign, unknown = "+", False
-    invisible = "i" in user.modes
+    wanted = set(user.modes)
     for ch in msg.params[1]:
         if ch in "+-":
             sign = ch
-        elif ch == "i":
-            invisible = sign == "+"
+        elif ch in USER_MODES:
+            # +o only comes from OPER; anyone may drop it.
+            if ch != "o" or sign == "-":
+                (wanted.add if sign == "+" else wanted.discard)(ch)
         else:
             unknown = True
     if unknown:
         hub.reply(user, N.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag")
-    if invisible != ("i" in user.modes):
-        hub.emit(UserModeSet(user.uid, invisible))
+    if ("i" in wanted) != ("i" in user.modes):
+        hub.emit(UserModeSet(user.uid, "i" in wanted))
+    adding = "".join(sorted(wanted - user.modes - {"i"}))
+    removing = "".join(sorted(user.modes - wanted - {"i"}))
+    if adding or removing:
+        hub.emit(UserFlagsSet(user.uid, adding, removing))
+
+
+# i: invisible; o: IRC operator (OPER); w: receives WALLOPS.
+USER_MODES = "iow"
 
 
 _PARAM_MODES = {"o", "v", "b", "k", "l"}

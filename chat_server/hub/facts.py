@@ -123,15 +123,49 @@ class NodeDown(NamedTuple):
     time: float
 
 
+class OperUp(NamedTuple):
+    """A person gave OPER a right name and password: user mode +o (`name` is the block)."""
+
+    uid: str
+    name: str
+
+
+class UserFlagsSet(NamedTuple):
+    """User mode letters other than +i (which UserModeSet keeps) set and cleared."""
+
+    uid: str
+    adding: str
+    removing: str
+
+
+class UserKilled(NamedTuple):
+    """An operator's KILL: `target` (a uid) leaves the network with `reason`."""
+
+    uid: str
+    target: str
+    reason: str
+    time: float
+    msgid: str
+
+
+class WallopsSent(NamedTuple):
+    """An operator's WALLOPS, for everyone with user mode +w."""
+
+    uid: str
+    text: str
+    time: float
+
+
 Fact = (
     UserArrived | NickSet | UserLeft | RoomJoined | RoomParted | UserKicked | TopicSet
     | RoomModeSet | UserModeSet | AwaySet | InviteSent | Said | NodeDown
+    | OperUp | UserFlagsSet | UserKilled | WallopsSent
 )
 
 # Changes after which the same person's next command must see the applied state.
 HOLDING: frozenset[type] = frozenset({
     UserArrived, NickSet, RoomJoined, RoomParted, UserKicked, TopicSet, RoomModeSet,
-    UserModeSet, AwaySet, InviteSent,
+    UserModeSet, AwaySet, InviteSent, OperUp, UserFlagsSet, UserKilled,
 })
 
 LOG_VERSION = 1
@@ -147,6 +181,8 @@ def encode_changes(changes: list[tuple[str, str]]) -> str:
 _CLASSES: tuple[type, ...] = (
     UserArrived, NickSet, UserLeft, RoomJoined, RoomParted, UserKicked, TopicSet,
     RoomModeSet, UserModeSet, AwaySet, InviteSent, Said, NodeDown,
+    # Appended, so that the numbers of the kinds above stay what older entries say.
+    OperUp, UserFlagsSet, UserKilled, WallopsSent,
 )
 _TAGS: dict[type, int] = {cls: i for i, cls in enumerate(_CLASSES)}
 # The type each field must have on the way in: a bad entry is refused, not applied.

@@ -18,7 +18,8 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from chat_server.config import HistorySection, LimitsSection
+from chat_server.config import HistorySection, LimitsSection, OperBlock
+from chat_server.hub import operators as _operators  # noqa: F401 (registers its commands)
 from chat_server.hub.apply import REDUCERS
 from chat_server.hub.bus import Bus, LocalBus
 from chat_server.hub.commands import COMMANDS, VERSION
@@ -71,6 +72,8 @@ class HubSettings:
     sts_port: int = 0
     sts_duration: int = 0
     history: HistorySection = field(default_factory=HistorySection)
+    # [[opers]]: who may become an IRC operator (OPER), replaced on reload.
+    opers: tuple[OperBlock, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +105,14 @@ class Hub:
         self.by_uid: dict[str, User] = {}
         # Registered users with mode +i, kept as a count: LUSERS runs at every registration.
         self.invisible = 0
+        # Registered users with mode +o, kept as a count for the same reason.
+        self.operators = 0
+        # The most registered users seen at once since start, here and network-wide
+        # (LUSERS 265 and 266 "max").
+        self.peak_local = 0
+        self.peak_global = 0
+        # Reads the configuration again (an operator's REHASH); the app sets it.
+        self.rehash: Callable[[], None] | None = None
         self.whowas: deque[WhowasEntry] = deque(maxlen=settings.limits.whowas_size)
         self.bus = bus if bus is not None else LocalBus(self.fanout)
         self.history = history if history is not None else NullHistory()
@@ -265,6 +276,8 @@ class Hub:
             del self.hosts[user.host]
         if "i" in user.modes:
             self.invisible -= 1
+        if "o" in user.modes:
+            self.operators -= 1
         user.registered = False
 
     def remember(self, user: User) -> None:
@@ -351,7 +364,10 @@ class Hub:
         user.set_identity(fact.nick, fact.user)
         self.users[folded] = user
         self.hosts[user.host] += 1
+        self.peak_global = max(self.peak_global, len(self.users))
         if self.is_local(user):
+            self.peak_local = max(self.peak_local,
+                                  sum(1 for u in self.connections if u.registered))
             self.welcome(user)
 
     def welcome(self, user: User) -> None:
@@ -362,7 +378,7 @@ class Hub:
         )
         self.reply(user, N.RPL_YOURHOST, f"Your host is {s.name}, running version {VERSION}")
         self.reply(user, N.RPL_CREATED, f"This server was created {created}")
-        self.reply(user, N.RPL_MYINFO, s.name, VERSION, "i", "biklmnotv", "bklov")
+        self.reply(user, N.RPL_MYINFO, s.name, VERSION, "iow", "biklmnotv", "bklov")
         self.send_isupport(user)
         self.send_lusers(user)
         self.send_motd(user)
@@ -404,16 +420,17 @@ class Hub:
         servers = f"{self.servers} server" + ("s" if self.servers != 1 else "")
         self.reply(user, N.RPL_LUSERCLIENT,
                    f"There are {users - invisible} users and {invisible} invisible on {servers}")
-        self.reply(user, N.RPL_LUSEROP, "0", "operator(s) online")
+        self.reply(user, N.RPL_LUSEROP, str(self.operators), "operator(s) online")
         if unknown > 0:
             self.reply(user, N.RPL_LUSERUNKNOWN, str(unknown), "unknown connection(s)")
         self.reply(user, N.RPL_LUSERCHANNELS, str(len(self.rooms)), "channels formed")
         local = sum(1 for u in self.connections if u.registered)
+        top_local, top = max(self.peak_local, local), max(self.peak_global, users)
         self.reply(user, N.RPL_LUSERME, f"I have {local} clients and {self.servers - 1} servers")
-        self.reply(user, N.RPL_LOCALUSERS, str(local), str(local),
-                   f"Current local users {local}, max {local}")
-        self.reply(user, N.RPL_GLOBALUSERS, str(users), str(users),
-                   f"Current global users {users}, max {users}")
+        self.reply(user, N.RPL_LOCALUSERS, str(local), str(top_local),
+                   f"Current local users {local}, max {top_local}")
+        self.reply(user, N.RPL_GLOBALUSERS, str(users), str(top),
+                   f"Current global users {users}, max {top}")
 
     def send_motd(self, user: User) -> None:
         motd = self.settings.motd

@@ -22,7 +22,7 @@ SNAPSHOT_VERSION = 1
 def dump(hub: Hub) -> dict[str, Any]:
     users = [
         [u.uid, u.nick, u.user, u.host, u.realname, u.secure, u.signon, u.away,
-         "i" in u.modes, dict(u.invites or {})]
+         "".join(sorted(u.modes)), dict(u.invites or {})]
         for u in hub.users.values()
     ]
     rooms = [
@@ -40,7 +40,7 @@ def load(hub: Hub, data: dict[str, Any]) -> None:
     if data.get("version") != SNAPSHOT_VERSION:
         raise ValueError(f"snapshot version {data.get('version')!r}")
     try:
-        for uid, nick, user, host, realname, secure, signon, away, invisible, invites in (
+        for uid, nick, user, host, realname, secure, signon, away, modes, invites in (
                 data["users"]):
             person = User(REMOTE, str(host), float(signon), str(uid),
                           str(uid).rpartition(":")[0])
@@ -49,9 +49,12 @@ def load(hub: Hub, data: dict[str, Any]) -> None:
             person.realname = str(realname)
             person.secure = bool(secure)
             person.away = str(away)
-            if invisible:
-                person.modes = frozenset({"i"})
-                hub.invisible += 1
+            # User modes as letters; an older snapshot has a bool for +i alone.
+            letters = str(modes) if isinstance(modes, str) else "i" if modes else ""
+            if letters:
+                person.modes = frozenset(letters)
+                hub.invisible += "i" in letters
+                hub.operators += "o" in letters
             if invites:
                 person.invites = {str(k): float(v) for k, v in invites.items()}
             hub.users[person.folded] = person

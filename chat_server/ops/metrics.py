@@ -52,6 +52,7 @@ REASONS = (
     ("Server is full", "server_full"),
     ("TLS handshake failed", "tls_handshake"),
     ("Bad password", "bad_password"),
+    ("Killed", "killed"),
     ("Server shutting down", "shutdown"),
     ("Connection closed", "closed"),
     ("Connection error", "error"),

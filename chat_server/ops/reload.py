@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chat_server.config import Config, find_file, load
+from chat_server.config import Config, find_file, load, sections
 from chat_server.hub.hub import Hub
 
 # Bound to the listening sockets, to what connected clients were already told, or to
@@ -70,7 +70,7 @@ class ConfigSource:
 
 def _differences(live: Config, new: Config) -> list[tuple[str, str, Any, Any]]:
     out = []
-    for section_field in dataclasses.fields(live):
+    for section_field in sections(live):
         old_section = getattr(live, section_field.name)
         new_section = getattr(new, section_field.name)
         for f in dataclasses.fields(old_section):
@@ -100,6 +100,10 @@ def apply_reload(live: Config, hub: Hub, new: Config, motd: list[str]) -> list[s
         hub.settings.sts_duration = live.tls.sts_duration
     if hub.whowas.maxlen != live.limits.whowas_size:
         hub.whowas = deque(hub.whowas, maxlen=live.limits.whowas_size)
+    if new.opers != live.opers:
+        live.opers = hub.settings.opers = new.opers
+        count = len(new.opers)
+        notes.append(f"opers reloaded: {count} block{'' if count == 1 else 's'}")
     if motd != hub.settings.motd:
         hub.settings.motd = motd
         notes.append(f"motd reloaded: {len(motd)} line{'' if len(motd) == 1 else 's'}")

@@ -35,6 +35,14 @@ LOOPBACK = "127.0.0.1"
 # is off (irctest sends bursts far past a person's typing) and the per-address connection
 # limit wide (one test may open dozens of clients from 127.0.0.1). Replay on join stays
 # on: the selection in docs/CONFORMANCE.md gives the same results with it off.
+# The operator irctest's tests use (`OPER operuser operpassword`). The hash is of
+# "operpassword", made once with `echo operpassword | chat-server hash-password`: the
+# controller does not import chat_server (nor argon2) to make it.
+OPERATOR = {
+    "name": "operuser",
+    "password": "$argon2id$v=19$m=65536,t=3,p=4$kXVt0V7kEguOmga1fK9BVA$"
+                "u1CVFtsse8jAgKwecuNExCjQCdxdQXgZ1UxDhHODfkc",
+}
 BASE_CONFIG: dict[str, dict[str, Any]] = {
     "server": {"host": LOOPBACK, "name": "My.Little.Server"},
     "limits": {"flood_rate": 0, "max_connections_per_ip": 1000},
@@ -120,7 +128,9 @@ class RoomchatController(BaseServerController, DirectoryBasedController):
         websocket: tuple[str, int] | None,
     ) -> dict[str, Any]:
         """The TOML tables for one test's server."""
-        config = {section: dict(values) for section, values in BASE_CONFIG.items()}
+        config: dict[str, Any] = {
+            section: dict(values) for section, values in BASE_CONFIG.items()}
+        config["opers"] = [dict(OPERATOR)]
         config["server"]["port"] = port
         if password:
             config["server"]["password"] = password

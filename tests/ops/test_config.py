@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 from support.service import Service, run_cli
 
-from chat_server.config import Config, ConfigError, load, search_paths, to_toml
+from chat_server.config import (
+    Config,
+    ConfigError,
+    OperBlock,
+    load,
+    search_paths,
+    sections,
+    to_toml,
+)
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "roomchat.toml"
 
@@ -159,7 +167,7 @@ def test_the_example_file_loads_documents_every_key_and_shows_the_defaults() -> 
     tables = tomllib.loads(EXAMPLE.read_text())
     lines = EXAMPLE.read_text().splitlines()
     defaults = Config()
-    for section in dataclasses.fields(defaults):
+    for section in sections(defaults):
         keys = [f.name for f in dataclasses.fields(getattr(defaults, section.name))]
         assert list(tables[section.name]) == keys
         for key in keys:
@@ -181,3 +189,45 @@ async def test_a_server_with_an_unknown_variable_starts_and_logs_it(
         for line in service.log
     ), service.log
     assert service.port != 7000
+
+
+HASH = ("$argon2id$v=19$m=65536,t=3,p=4$kXVt0V7kEguOmga1fK9BVA$"
+        "u1CVFtsse8jAgKwecuNExCjQCdxdQXgZ1UxDhHODfkc")
+
+
+def test_opers_blocks_load_print_back_and_are_documented(tmp_path: Path) -> None:
+    config = tmp_path / "roomchat.toml"
+    config.write_text(f'[[opers]]\nname = "alice"\npassword = "{HASH}"\n\n'
+                      f'[[opers]]\nname = "bob"\npassword = "{HASH}"\nhost = "*@10.0.0.*"\n')
+    loaded = load(config, environ={})
+    assert loaded.opers == (OperBlock("alice", HASH, "*"), OperBlock("bob", HASH, "*@10.0.0.*"))
+    again = tmp_path / "again.toml"
+    again.write_text(to_toml(loaded))
+    assert load(again, environ={}) == loaded
+    example = EXAMPLE.read_text()
+    for f in dataclasses.fields(OperBlock):
+        assert f"\n# {f.name} = " in example, f"opers.{f.name} is not in the example"
+
+
+@pytest.mark.parametrize(("body", "error"), [
+    ('name = "alice"\n', r"opers\[0\]: opers.password is missing"),
+    (f'name = "alice"\npassword = "{HASH}"\nhots = "*"\n', r"unknown key opers.hots"),
+    ('name = "alice"\npassword = "operpassword"\n', r"opers.password must be an argon2id"),
+    (f'name = "a b"\npassword = "{HASH}"\n', r"opers.name = 'a b' must be one word"),
+    (f'name = 7\npassword = "{HASH}"\n', r"opers.name must be str, got 7"),
+])
+def test_a_bad_opers_block_is_refused_naming_the_key(
+    tmp_path: Path, body: str, error: str
+) -> None:
+    config = tmp_path / "roomchat.toml"
+    config.write_text("[[opers]]\n" + body)
+    with pytest.raises(ConfigError, match=error):
+        load(config, environ={})
+
+
+def test_the_same_operator_name_twice_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "roomchat.toml"
+    block = f'[[opers]]\nname = "alice"\npassword = "{HASH}"\n'
+    config.write_text(block + block)
+    with pytest.raises(ConfigError, match=r"opers\[1\]: opers.name = 'alice' is given twice"):
+        load(config, environ={})
