@@ -459,9 +459,13 @@ def _chat(hub: Hub, user: User, msg: Message) -> None:
 
 
 def _pieces(hub: Hub, user: User, command: str, target: str, text: str) -> list[str]:
-    """Split text so the line each recipient gets stays within 512 bytes."""
+    """The text as lines each recipient gets within 512 bytes: an IRC client's message
+    whose relayed line would pass it (the source the server adds does not fit) is cut
+    at a character boundary, as one line, the way other servers do; a plain-mode
+    person's long line is split, so that none of it is lost."""
     head = len(f":{user.source.prefix} {command} {target} :".encode()) + 2
-    return split_text(text, max(MAX_REST_BYTES - head, 64))
+    pieces = split_text(text, max(MAX_REST_BYTES - head, 64))
+    return pieces if user.splits_text else pieces[:1]
 
 
 @command("PRIVMSG", activity=True,

@@ -86,6 +86,7 @@ class User:
         "secure",
         "signon",
         "source",
+        "splits_text",
         "uid",
         "user",
     )
@@ -114,6 +115,9 @@ class User:
         self.cap_negotiating = False
         self.password_ok = False
         self.caps = NO_FLAGS
+        # A message longer than one relayed IRC line is split into several lines (plain
+        # mode, whose lines may be far longer than IRC's) rather than cut short.
+        self.splits_text = False
         self.modes = NO_FLAGS
         self.away = ""
         self.rooms: dict[str, Room] = {}

@@ -161,9 +161,10 @@ def test_shutdown_tells_everyone_including_unregistered_and_forgets_them() -> No
     assert hub.connections == set() and hub.users == {} and hub.rooms == {}
 
 
-def test_a_long_message_is_split_so_every_line_fits_in_512_bytes() -> None:
+def test_a_plain_mode_long_message_is_split_so_every_line_fits_in_512_bytes() -> None:
     hub = make_hub()
     sender, _ = register(hub, "sender")
+    sender.splits_text = True
     _, peer = register(hub, "peer")
     text = "字" * 400  # 1,200 bytes of UTF-8
     hub.handle(sender, Message("PRIVMSG", ("peer", text)))
@@ -172,3 +173,16 @@ def test_a_long_message_is_split_so_every_line_fits_in_512_bytes() -> None:
     for piece in pieces:
         line = Message("PRIVMSG", ("peer", piece), sender.source.prefix).to_bytes()
         assert len(line) <= 512
+
+
+def test_an_irc_message_whose_relayed_line_would_pass_512_bytes_is_cut_to_one_line() -> None:
+    hub = make_hub()
+    sender, _ = register(hub, "sender")
+    _, peer = register(hub, "peer")
+    text = "a" + "字" * 165  # the sender's line fits in 512 bytes; with the source, not
+    assert len(f"PRIVMSG peer :{text}\r\n".encode()) <= 512
+    hub.handle(sender, Message("PRIVMSG", ("peer", text)))
+    (piece,) = [e.text for e in peer.events if isinstance(e, Chat)]
+    assert text.startswith(piece) and len(piece) < len(text)
+    line = Message("PRIVMSG", ("peer", piece), sender.source.prefix).to_bytes()
+    assert 506 <= len(line) <= 512  # cut at a character, not sooner

@@ -61,6 +61,8 @@ class PlainSession(SessionBase):
         super().__init__(hub, link, self)
         # Plain users see their own messages come back, placed in the room's order.
         self.user.caps = frozenset({"echo-message"})
+        # Their long lines reach IRC room-mates as several lines, none lost.
+        self.user.splits_text = True
         self._greet()
 
     # -- Peer (called by the hub) -------------------------------------------------
