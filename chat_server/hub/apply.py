@@ -134,6 +134,10 @@ def _joined(hub: Hub, f: RoomJoined) -> None:
     hub.record_room(room, event.msgid, event.time, "JOIN", user.source.prefix, (room.name,))
     hub.bus.publish(room, event, user)
     hub.send(user, event)
+    if user.away:
+        # away-notify: "... as well as when a user joins and has an away message set".
+        watchers = [m for m in room.members if m is not user and "away-notify" in m.caps]
+        hub.fanout(watchers, AwayChanged(user.source, user.away, f.time))
     if hub.is_local(user):
         if room.topic:
             send_topic(hub, user, room)

@@ -184,6 +184,11 @@ def user_(hub: Hub, user: User, msg: Message) -> None:
     if user.registered:
         hub.reply(user, N.ERR_ALREADYREGISTERED, "You may not reregister")
         return
+    if not msg.params[0] or not msg.params[3]:
+        # Modern IRC, USER: an empty username SHOULD be refused "(even if an empty
+        # parameter is provided)"; the realname is held to the same rule.
+        hub.reply(user, N.ERR_NEEDMOREPARAMS, "USER", "Not enough parameters")
+        return
     # No ident lookup is done, so the user name carries the customary "~".
     user.user = "~" + names.sanitize_user(msg.params[0])
     user.realname = strip_controls(msg.params[3])[:100]
@@ -523,9 +528,11 @@ def who(hub: Hub, user: User, msg: Message) -> None:
         if exact is not None:
             rows = [("*", exact, None)]
         elif any(ch in mask for ch in "*?"):
+            # +i hides a person from a mask, except from those who share a room with them.
+            seen = hub.neighbours(user) | {user}
             matches = [
                 u for u in hub.users.values()
-                if names.mask_matches(mask, u.nick) and ("i" not in u.modes or u is user)
+                if names.mask_matches(mask, u.nick) and ("i" not in u.modes or u in seen)
             ]
             rows = [("*", u, None) for u in matches[:200]]
     for channel, target, in_room in rows:
