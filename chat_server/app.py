@@ -17,12 +17,11 @@ import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chat_server import __version__
-from chat_server.cluster.log import ClusterError, RedisLog, check_redis
+from chat_server.cluster import ClusterError
 from chat_server.cluster.reading import ReadingHistory
-from chat_server.cluster.status import report
 from chat_server.config import Config, ConfigError, split_address, to_toml
 from chat_server.hub.history import dm_key, room_key
 from chat_server.hub.hub import Hub, HubSettings
@@ -46,6 +45,9 @@ from chat_server.transport.server import Listener, bind
 from chat_server.transport.tls import Certificates, TlsError
 from chat_server.transport.web import WebConnection
 from chat_server.web import load_static
+
+if TYPE_CHECKING:
+    from chat_server.cluster.log import RedisLog
 
 log = logging.getLogger("chat_server")
 
@@ -110,6 +112,8 @@ def run_cluster(config: Config) -> int:
     if not config.cluster.redis:
         return fail("no [cluster] redis is configured: this server is a network of one", 2)
     try:
+        from chat_server.cluster.status import report  # loads Redis's client
+
         print(report(config.cluster, config.server.network))
     except ClusterError as exc:
         return fail(str(exc), 1)
@@ -212,8 +216,11 @@ class ChatServer:
         self.hub = Hub(hub_settings(config), history=self.store if writes_history
                        else ReadingHistory(self.store))
         # [cluster] redis: this process is one node of a network sharing a Redis log.
-        self.cluster = (RedisLog(self.hub, config.cluster, config.server.network)
-                        if config.cluster.redis else None)
+        self.cluster: RedisLog | None = None
+        if config.cluster.redis:
+            from chat_server.cluster.log import RedisLog  # loads Redis's client
+
+            self.cluster = RedisLog(self.hub, config.cluster, config.server.network)
         self.listener: Listener | None = None
         self.addresses: list[tuple[str, int]] = []
         self.tls = tls if tls is not None else load_tls(config)
@@ -554,6 +561,8 @@ def run(args: argparse.Namespace) -> int:
             return fail(f"cannot listen {what}on {host}:{port}: {exc.strerror or exc}", 1)
     if config.cluster.redis:
         try:
+            from chat_server.cluster.log import check_redis  # loads Redis's client
+
             check_redis(config.cluster, config.server.network)
         except ClusterError as exc:
             handler.close()

@@ -40,6 +40,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from chat_server.cluster import ClusterError
 from chat_server.config import ClusterSection
 from chat_server.hub.events import ServerMessage
 from chat_server.hub.facts import (
@@ -98,10 +99,6 @@ redis.call('HSET', KEYS[1], 'id', ARGV[1], 'epoch', ARGV[2], 'data', ARGV[3])
 redis.call('XTRIM', KEYS[2], 'MINID', ARGV[1])
 return 1
 """
-
-
-class ClusterError(Exception):
-    """Redis cannot be used for this network; the message says why, in one line."""
 
 
 def node_name(settings: ClusterSection) -> str:
@@ -195,6 +192,9 @@ class RedisLog:
             self._heartbeat = self.client.register_script(_HEARTBEAT)
             self._snapshot_script = self.client.register_script(_SNAPSHOT)
             await self._join_epoch()
+            while await self.client.zscore(self.keys.alive, self.hub.node) is not None:
+                # Another live node drew the same random id (before anyone connects).
+                self.hub.node = self.hub._msgid_prefix = os.urandom(4).hex()
             await self._beat()
             started = time.monotonic()
             await self._load_snapshot()

@@ -11,7 +11,8 @@ from typing import Any
 
 import redis
 
-from chat_server.cluster.log import ClusterError, Keys, _text
+from chat_server.cluster import ClusterError
+from chat_server.cluster.log import Keys, _text
 from chat_server.config import ClusterSection
 
 # Entries counted at most when saying how far behind a node is.
