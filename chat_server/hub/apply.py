@@ -236,7 +236,7 @@ def _compact(changes: str) -> str:
 def _apply_mode(hub: Hub, user: User, room: Room, adding: bool, letter: str, arg: str,
                 when: float) -> str | None:
     """One decided mode change; the argument to show, or None when nothing changed."""
-    if letter in "imnt":
+    if letter in "imnst":
         if adding == (letter in room.flags):
             return None
         (room.flags.add if adding else room.flags.discard)(letter)

@@ -334,19 +334,20 @@ def _names_entries(room: Room, viewer: User) -> list[str]:
 
 def send_names(hub: Hub, user: User, room: Room) -> None:
     # Pack names into lines that stay within 512 bytes at the receiver.
-    head = len(f":{hub.settings.name} 353 {user.nick} = {room.name} :".encode()) + 2
+    symbol = "@" if "s" in room.flags else "="  # RFC 2812 3.2.5: "@" for secret
+    head = len(f":{hub.settings.name} 353 {user.nick} {symbol} {room.name} :".encode()) + 2
     budget = MAX_REST_BYTES - head
     line: list[str] = []
     size = 0
     for entry in _names_entries(room, user):
         cost = len(entry.encode()) + 1
         if line and size + cost > budget:
-            hub.reply(user, N.RPL_NAMREPLY, "=", room.name, " ".join(line))
+            hub.reply(user, N.RPL_NAMREPLY, symbol, room.name, " ".join(line))
             line, size = [], 0
         line.append(entry)
         size += cost
     if line:
-        hub.reply(user, N.RPL_NAMREPLY, "=", room.name, " ".join(line))
+        hub.reply(user, N.RPL_NAMREPLY, symbol, room.name, " ".join(line))
     hub.reply(user, N.RPL_ENDOFNAMES, room.name, "End of /NAMES list")
 
 
@@ -355,7 +356,7 @@ def names_(hub: Hub, user: User, msg: Message) -> None:
     target = msg.param(0)
     for name in _split_targets(target)[:1]:
         room = hub.find_room(name)
-        if room is not None and ("i" not in room.flags or user in room.members):
+        if room is not None and not room.secret_to(user):
             send_names(hub, user, room)
             return
     hub.reply(user, N.RPL_ENDOFNAMES, target or "*", "End of /NAMES list")
@@ -369,6 +370,8 @@ def list_(hub: Hub, user: User, msg: Message) -> None:
     else:
         rooms = sorted(hub.rooms.values(), key=lambda r: (-len(r.members), r.folded))
     for room in rooms:
+        if room.secret_to(user):
+            continue
         modes, _ = room.mode_string(show_key=False)
         hub.reply(user, N.RPL_LIST, room.name, str(len(room.members)),
                   f"[{modes}] {room.topic}".rstrip())
@@ -521,7 +524,7 @@ def who(hub: Hub, user: User, msg: Message) -> None:
     rows: list[tuple[str, User, Room | None]] = []
     room = hub.find_room(mask) if mask[0] in names.CHANTYPES else None
     if room is not None:
-        if "i" not in room.flags or user in room.members:
+        if not room.secret_to(user):
             rows = [(room.name, m, room) for m in room.members]
     elif mask[0] not in names.CHANTYPES:
         exact = hub.find_user(mask)
@@ -553,7 +556,7 @@ def whois(hub: Hub, user: User, msg: Message) -> None:
     rooms = [
         prefix_chars(room.status(target), False) + room.name
         for room in target.rooms.values()
-        if "i" not in room.flags or user in room.members
+        if not room.secret_to(user)
     ]
     if rooms:
         hub.reply(user, N.RPL_WHOISCHANNELS, target.nick, " ".join(rooms))
@@ -610,7 +613,7 @@ def userhost(hub: Hub, user: User, msg: Message) -> None:
 
 
 @command("MODE", min_params=1, usage="MODE TARGET [+|-MODES [ARGS]]",
-         help="Show or change modes of a room (+o +v +t +n +m +i +k +l +b) or yourself "
+         help="Show or change modes of a room (+o +v +t +n +m +i +s +k +l +b) or yourself "
               "(+i +w -o).")
 def mode(hub: Hub, user: User, msg: Message) -> None:
     target = msg.params[0]
@@ -653,7 +656,7 @@ USER_MODES = "iow"
 
 
 _PARAM_MODES = {"o", "v", "b", "k", "l"}
-_FLAG_MODES = {"i", "m", "n", "t"}
+_FLAG_MODES = {"i", "m", "n", "s", "t"}
 MAX_MODE_PARAMS = 4
 
 

@@ -378,7 +378,7 @@ class Hub:
         )
         self.reply(user, N.RPL_YOURHOST, f"Your host is {s.name}, running version {VERSION}")
         self.reply(user, N.RPL_CREATED, f"This server was created {created}")
-        self.reply(user, N.RPL_MYINFO, s.name, VERSION, "iow", "biklmnotv", "bklov")
+        self.reply(user, N.RPL_MYINFO, s.name, VERSION, "iow", "biklmnostv", "bklov")
         self.send_isupport(user)
         self.send_lusers(user)
         self.send_motd(user)
@@ -390,7 +390,7 @@ class Hub:
             f"AWAYLEN={names.AWAYLEN}",
             f"CASEMAPPING={names.CASEMAPPING}",
             f"CHANLIMIT={names.CHANTYPES}:{lim.max_rooms_per_user}",
-            "CHANMODES=b,k,l,imnt",
+            "CHANMODES=b,k,l,imnst",
             f"CHANNELLEN={names.CHANNELLEN}",
             f"CHATHISTORY={self.settings.history.chathistory_max}",
             f"CHANTYPES={names.CHANTYPES}",

@@ -159,7 +159,7 @@ class Room:
     topic: str = ""
     topic_setter: str = ""
     topic_time: float = 0.0
-    # Flag modes among "imnt"; a new room starts +nt like most networks.
+    # Flag modes among "imnst"; a new room starts +nt like most networks.
     flags: set[str] = field(default_factory=lambda: {"n", "t"})
     key: str = ""
     limit: int = 0
@@ -170,6 +170,10 @@ class Room:
 
     def is_op(self, user: User) -> bool:
         return "o" in self.members.get(user, "")
+
+    def secret_to(self, user: User) -> bool:
+        """+s: the room is left out of LIST, NAMES, WHO and WHOIS for non-members."""
+        return "s" in self.flags and user not in self.members
 
     def can_speak(self, user: User) -> bool:
         status = self.members.get(user)

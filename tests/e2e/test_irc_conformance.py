@@ -54,3 +54,25 @@ async def test_who_mask_shows_invisible_users_only_to_those_sharing_a_room(
     await asker.join("#room")
     await asker.send("WHO eva*")
     assert (await asker.expect(r" (352|315) ")).params[5] == "evan"
+
+
+async def test_a_secret_room_is_hidden_from_outsiders_in_list_names_and_whois(
+    connect: ClientFactory,
+) -> None:
+    op = await connect("op")
+    await op.join("#hidden")
+    await op.join("#open")
+    await op.send("MODE #hidden +s")
+    await op.expect(r" MODE #hidden \+s")
+    outsider = await connect("outsider")
+    await outsider.send("LIST")
+    listed = []
+    while (line := await outsider.expect(r" (322|323) ")).command == "322":
+        listed.append(line.params[1])
+    assert listed == ["#open"]
+    await outsider.send("NAMES #hidden")
+    assert (await outsider.expect(r" (353|366) ")).command == "366"
+    await outsider.send("WHOIS op")
+    assert (await outsider.expect(r" 319 ")).params[-1].split() == ["@#open"]
+    await op.send("NAMES #hidden")
+    assert (await op.expect(r" 353 ")).params[1:3] == ("@", "#hidden")
