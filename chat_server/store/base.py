@@ -257,13 +257,20 @@ class RecentCache:
             msgid = entry.msgid
             # An entry no newer than the last may be one applied again (a cluster log
             # read anew after a restart): kept once.
-            if msgid in self._held and lines and entry.time <= lines[-1].time and any(
+            held = self._held
+            if msgid in held and lines and entry.time <= lines[-1].time and any(
                     e.msgid == msgid for e in lines):
                 return
             if len(lines) == self.per_target:
-                self._release((lines[0],))
+                # The oldest line is about to fall off the deque (_release, inlined).
+                oldest = lines[0].msgid
+                left = held[oldest] - 1
+                if left:
+                    held[oldest] = left
+                else:
+                    del held[oldest]
             lines.append(entry)
-            self._held[msgid] = self._held.get(msgid, 0) + 1
+            held[msgid] = held.get(msgid, 0) + 1
 
     def fill(self, target: str, entries: Iterable[Entry]) -> None:
         """Warm one target with entries older than any it holds, oldest first."""
