@@ -36,6 +36,7 @@ from chat_server.hub.facts import (
     RoomModeSet,
     RoomParted,
     Said,
+    TaggedSaid,
     TopicSet,
     UserArrived,
     UserFlagsSet,
@@ -55,23 +56,28 @@ from chat_server.protocol.message import Message
 if TYPE_CHECKING:
     from chat_server.hub.hub import Hub
 
-def _said(hub: Hub, f: Said) -> None:
+def _said(hub: Hub, f: Said | TaggedSaid) -> None:
     user = hub.by_uid.get(f.uid)
     if user is None:
         return
+    tags = f.tags if isinstance(f, TaggedSaid) else ""
+    # A TAGMSG is only its tags: delivered, never kept.
+    kept = f.command != "TAGMSG"
     if f.to_room:
         room = hub.rooms.get(f.target)
         if room is None:
             return
-        event = Chat(user.source, f.command, room.name, f.text, f.msgid, f.time, True)
-        hub.record_chat(user, event, room_key(room.folded))
+        event = Chat(user.source, f.command, room.name, f.text, f.msgid, f.time, True, tags)
+        if kept:
+            hub.record_chat(user, event, room_key(room.folded))
         hub.bus.publish(room, event, None if "echo-message" in user.caps else user)
         return
     target = hub.by_uid.get(f.target)
     if target is None or not target.registered:
         return
-    event = Chat(user.source, f.command, target.nick, f.text, f.msgid, f.time, False)
-    hub.record_chat(user, event, dm_key(user.folded, target.folded))
+    event = Chat(user.source, f.command, target.nick, f.text, f.msgid, f.time, False, tags)
+    if kept:
+        hub.record_chat(user, event, dm_key(user.folded, target.folded))
     hub.send(target, event)
     if target is not user and "echo-message" in user.caps:
         hub.send(user, event)
@@ -370,6 +376,7 @@ def _wallops(hub: Hub, f: WallopsSent) -> None:
 
 REDUCERS: dict[type, Callable[[Hub, Any], None]] = {
     Said: _said,
+    TaggedSaid: _said,
     UserArrived: _arrived,
     NickSet: _nick,
     UserLeft: _left,

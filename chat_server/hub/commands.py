@@ -23,6 +23,7 @@ from chat_server.hub.facts import (
     RoomModeSet,
     RoomParted,
     Said,
+    TaggedSaid,
     TopicSet,
     UserFlagsSet,
     UserKicked,
@@ -33,7 +34,7 @@ from chat_server.hub.model import Room, User, prefix_chars
 from chat_server.hub.playback import Refused, parse_request
 from chat_server.protocol import names
 from chat_server.protocol import numerics as N
-from chat_server.protocol.message import MAX_REST_BYTES, Message, split_text
+from chat_server.protocol.message import MAX_REST_BYTES, Message, format_tags, split_text
 from chat_server.protocol.text import number, strip_controls
 
 if TYPE_CHECKING:
@@ -427,8 +428,15 @@ def _chat(hub: Hub, user: User, msg: Message) -> None:
         if not is_notice:
             hub.reply(user, N.ERR_NORECIPIENT, f"No recipient given ({msg.command})")
         return
+    # Client-only tags "MUST be relayed on PRIVMSG and NOTICE messages" (message tags).
+    client = {key: value for key, value in msg.tags.items() if key.startswith("+")}
+    tags = format_tags(client) if client else ""
+    is_tagmsg = msg.command == "TAGMSG"
     text = msg.param(1)
-    if not text:
+    if is_tagmsg:
+        if not tags:
+            return  # nothing to deliver
+    elif not text:
         if not is_notice:
             hub.reply(user, N.ERR_NOTEXTTOSEND, "No text to send")
         return
@@ -438,7 +446,6 @@ def _chat(hub: Hub, user: User, msg: Message) -> None:
         if not is_notice:
             hub.reply(user, N.ERR_TOOMANYTARGETS, targets[-1], "Too many targets")
         return
-    emit = hub.emit
     for name in targets:
         if name[0] in names.CHANTYPES:
             room = hub.find_room(name)
@@ -451,8 +458,7 @@ def _chat(hub: Hub, user: User, msg: Message) -> None:
                     hub.reply(user, N.ERR_CANNOTSENDTOCHAN, room.name, "Cannot send to channel")
                 continue
             for piece in _pieces(hub, user, msg.command, room.name, text):
-                emit(Said(user.uid, msg.command, room.folded, piece, hub.new_msgid(),
-                          hub.stamp(), True))
+                _said(hub, user, msg.command, room.folded, piece, True, tags)
         else:
             target = hub.find_user(name)
             if target is None:
@@ -460,10 +466,18 @@ def _chat(hub: Hub, user: User, msg: Message) -> None:
                     hub.reply(user, N.ERR_NOSUCHNICK, name, "No such nick/channel")
                 continue
             for piece in _pieces(hub, user, msg.command, target.nick, text):
-                emit(Said(user.uid, msg.command, target.uid, piece, hub.new_msgid(),
-                          hub.stamp(), False))
-            if target.away and not is_notice:
+                _said(hub, user, msg.command, target.uid, piece, False, tags)
+            if target.away and not is_notice and not is_tagmsg:
                 hub.reply(user, N.RPL_AWAY, target.nick, target.away)
+
+
+def _said(hub: Hub, user: User, command: str, target: str, text: str, to_room: bool,
+          tags: str) -> None:
+    if tags:
+        hub.emit(TaggedSaid(user.uid, command, target, text, hub.new_msgid(), hub.stamp(),
+                            to_room, tags))
+    else:
+        hub.emit(Said(user.uid, command, target, text, hub.new_msgid(), hub.stamp(), to_room))
 
 
 def _pieces(hub: Hub, user: User, command: str, target: str, text: str) -> list[str]:
@@ -471,6 +485,8 @@ def _pieces(hub: Hub, user: User, command: str, target: str, text: str) -> list[
     whose relayed line would pass it (the source the server adds does not fit) is cut
     at a character boundary, as one line, the way other servers do; a plain-mode
     person's long line is split, so that none of it is lost."""
+    if not text:
+        return [text]  # TAGMSG
     head = len(f":{user.source.prefix} {command} {target} :".encode()) + 2
     pieces = split_text(text, max(MAX_REST_BYTES - head, 64))
     return pieces if user.splits_text else pieces[:1]
@@ -479,6 +495,12 @@ def _pieces(hub: Hub, user: User, command: str, target: str, text: str) -> list[
 @command("PRIVMSG", activity=True,
          usage="PRIVMSG TARGET[,TARGET] :TEXT", help="Send a message to rooms or people.")
 def privmsg(hub: Hub, user: User, msg: Message) -> None:
+    _chat(hub, user, msg)
+
+
+@command("TAGMSG", activity=True, usage="@+TAG=VALUE TAGMSG TARGET[,TARGET]",
+         help="Send only client tags (typing notices, reactions) to message-tags clients.")
+def tagmsg(hub: Hub, user: User, msg: Message) -> None:
     _chat(hub, user, msg)
 
 

@@ -39,6 +39,9 @@ class Chat:
     msgid: str
     time: float  # seconds since the epoch, UTC
     to_room: bool
+    # The sender's client-only tags ("+draft/reply=id;+x"), for message-tags
+    # recipients; with command "TAGMSG" they are the whole message.
+    client_tags: str = ""
 
 
 @dataclass(frozen=True, slots=True)

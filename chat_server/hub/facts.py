@@ -123,6 +123,19 @@ class NodeDown(NamedTuple):
     time: float
 
 
+class TaggedSaid(NamedTuple):
+    """A PRIVMSG, NOTICE or TAGMSG with client-only tags (`tags`, as sent on the wire)."""
+
+    uid: str
+    command: str
+    target: str
+    text: str
+    msgid: str
+    time: float
+    to_room: bool
+    tags: str
+
+
 class OperUp(NamedTuple):
     """A person gave OPER a right name and password: user mode +o (`name` is the block)."""
 
@@ -159,7 +172,7 @@ class WallopsSent(NamedTuple):
 Fact = (
     UserArrived | NickSet | UserLeft | RoomJoined | RoomParted | UserKicked | TopicSet
     | RoomModeSet | UserModeSet | AwaySet | InviteSent | Said | NodeDown
-    | OperUp | UserFlagsSet | UserKilled | WallopsSent
+    | OperUp | UserFlagsSet | UserKilled | WallopsSent | TaggedSaid
 )
 
 # Changes after which the same person's next command must see the applied state.
@@ -182,7 +195,7 @@ _CLASSES: tuple[type, ...] = (
     UserArrived, NickSet, UserLeft, RoomJoined, RoomParted, UserKicked, TopicSet,
     RoomModeSet, UserModeSet, AwaySet, InviteSent, Said, NodeDown,
     # Appended, so that the numbers of the kinds above stay what older entries say.
-    OperUp, UserFlagsSet, UserKilled, WallopsSent,
+    OperUp, UserFlagsSet, UserKilled, WallopsSent, TaggedSaid,
 )
 _TAGS: dict[type, int] = {cls: i for i, cls in enumerate(_CLASSES)}
 # The type each field must have on the way in: a bad entry is refused, not applied.

@@ -16,6 +16,9 @@ from chat_server.protocol.errors import ProtocolViolation
 #  trailing space" and "the rest of the message ... MUST NOT exceed 512 bytes,
 #  including the trailing CR-LF" (IRCv3 message-tags; RFC 1459 section 2.3).
 MAX_TAGS_BYTES = 8191
+# What a client may send: "the tag data ... MUST NOT exceed 4094 bytes" (message tags),
+# the '@' and the space after it not counted.
+MAX_CLIENT_TAGS_BYTES = 4094
 MAX_REST_BYTES = 512
 MAX_LINE_BYTES = MAX_TAGS_BYTES + MAX_REST_BYTES
 

@@ -38,11 +38,12 @@ from chat_server.hub.hub import Hub
 from chat_server.protocol import numerics as N
 from chat_server.protocol.errors import ProtocolViolation
 from chat_server.protocol.message import (
+    MAX_CLIENT_TAGS_BYTES,
     MAX_REST_BYTES,
-    MAX_TAGS_BYTES,
     format_params,
     format_parts,
     parse_line,
+    parse_tags,
 )
 from chat_server.session.base import Link, SessionBase
 
@@ -89,7 +90,14 @@ def _line(tags: dict[str, str] | None, source: str | None, command: str, *params
 
 
 def _chat(f: IrcForm, e: Chat, _: str) -> bytes:
-    return _line(_tags(f, e.time, e.msgid), e.source.prefix, e.command, e.target, e.text)
+    tags = _tags(f, e.time, e.msgid)
+    if e.client_tags and f.message_tags:
+        # After the server's own tags, as sent ("MUST attach as-is").
+        tags = {**(tags or {}), **parse_tags(e.client_tags)}
+    if e.command == "TAGMSG":
+        # "Servers MUST NOT deliver TAGMSG to clients that haven't negotiated" message-tags.
+        return _line(tags, e.source.prefix, "TAGMSG", e.target) if f.message_tags else b""
+    return _line(tags, e.source.prefix, e.command, e.target, e.text)
 
 
 def _joined(f: IrcForm, e: Joined, _: str) -> bytes:
@@ -259,15 +267,34 @@ class IrcSession(SessionBase):
         if not raw.strip():
             return  # "Empty messages are silently ignored" (RFC 2812 2.3.1)
         tag_len = raw.find(b" ") + 1 if raw.startswith(b"@") else 0
-        if tag_len > MAX_TAGS_BYTES or len(raw) - tag_len > MAX_REST_BYTES - 2:
+        # The tag section counts without its '@' and the space after it.
+        if tag_len > MAX_CLIENT_TAGS_BYTES + 2 or len(raw) - tag_len > MAX_REST_BYTES - 2:
             self.on_overlong()
             return
         try:
-            msg = parse_line(raw)
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            self._invalid_utf8(raw)
+            return
+        try:
+            msg = parse_line(text)
         except ProtocolViolation as exc:
             self.hub.reply(self.user, N.ERR_UNKNOWNERROR, "*", f"Malformed line: {exc}")
             return
         self.hub.handle(self.user, msg)
+
+    def _invalid_utf8(self, raw: bytes) -> None:
+        """UTF8ONLY: "Servers publishing this token MUST NOT relay content ... containing
+        non-UTF-8 data"; the line is refused with FAIL <command> INVALID_UTF8 (FAIL * when
+        even the command cannot be read)."""
+        try:
+            command = parse_line(raw.decode("utf-8", "replace")).command
+        except ProtocolViolation:
+            command = "*"
+        if not command.isascii() or not command.isalnum():
+            command = "*"
+        self.hub.send_line(self.user, "FAIL", command, "INVALID_UTF8",
+                           "Message rejected: it is not valid UTF-8")
 
     def on_overlong(self) -> None:
         self.hub.reply(self.user, N.ERR_INPUTTOOLONG, "Input line was too long")

@@ -76,3 +76,54 @@ async def test_a_secret_room_is_hidden_from_outsiders_in_list_names_and_whois(
     assert (await outsider.expect(r" 319 ")).params[-1].split() == ["@#open"]
     await op.send("NAMES #hidden")
     assert (await op.expect(r" 353 ")).params[1:3] == ("@", "#hidden")
+
+
+async def test_client_only_tags_reach_message_tags_clients_and_server_tags_do_not(
+    connect: ClientFactory,
+) -> None:
+    alice = await connect("alice", caps=("message-tags",))
+    tagged = await connect("tagged", caps=("message-tags",))
+    plain = await connect("plain")
+    for client in (alice, tagged, plain):
+        await client.join("#room")
+    await alice.expect(r":plain!\S+ JOIN #room")
+    await alice.send("@+draft/reply=abc;fizz=buzz PRIVMSG #room :hi")
+    got = await tagged.expect(r" PRIVMSG #room :?hi$")
+    assert got.tags["+draft/reply"] == "abc" and "fizz" not in got.tags
+    bare = await plain.expect(r" PRIVMSG #room :?hi$")
+    assert bare.tags == {}
+    await alice.send("@+typing=active TAGMSG #room")
+    typing = await tagged.expect(r" TAGMSG #room$")
+    assert (typing.source, typing.tags["+typing"]) == ("alice!~u@127.0.0.1", "active")
+    assert "msgid" in typing.tags
+    await alice.send("PRIVMSG #room :after")
+    await plain.expect(r" PRIVMSG #room :?after$")
+    assert not any("TAGMSG" in line for line in plain.seen)
+
+
+async def test_client_tag_data_past_4094_bytes_is_refused_with_417(
+    connect: ClientFactory,
+) -> None:
+    alice = await connect("alice", caps=("message-tags",))
+    bob = await connect("bob", caps=("message-tags",))
+    fits = "@+x=" + "a" * (4094 - 3)
+    await alice.send(f"{fits} TAGMSG bob")
+    assert len((await bob.expect(r" TAGMSG bob$")).tags["+x"]) == 4091
+    await alice.send(f"{fits}a TAGMSG bob")
+    await alice.expect(r" 417 alice ")
+    await alice.send("PRIVMSG bob :next")
+    await bob.expect(r" PRIVMSG bob :?next$")
+    assert sum("TAGMSG" in line for line in bob.seen) == 1
+
+
+async def test_invalid_utf8_is_refused_with_fail_and_not_relayed(
+    connect: ClientFactory,
+) -> None:
+    alice = await connect("alice")
+    bob = await connect("bob")
+    await alice.send_raw(b"PRIVMSG bob :hi\xaa\r\n")
+    fail = await alice.expect(r" FAIL ")
+    assert fail.params[:2] == ("PRIVMSG", "INVALID_UTF8")
+    await alice.send("PRIVMSG bob :clean")
+    await bob.expect(r" PRIVMSG bob :?clean$")
+    assert not any(" PRIVMSG bob :hi" in line for line in bob.seen)

@@ -70,6 +70,8 @@ def _strip_prefix(entry: str) -> str:
 
 
 def _chat(s: PlainSession, e: Chat) -> bytes:
+    if e.command == "TAGMSG":
+        return b""  # only tags (typing, reactions): nothing to read
     nick, text = e.source.nick, e.text
     action = P.parse_action(text)
     if action is None and P.is_ctcp(text):
