@@ -433,10 +433,12 @@ def _chat(hub: Hub, user: User, msg: Message) -> None:
     tags = format_tags(client) if client else ""
     is_tagmsg = msg.command == "TAGMSG"
     text = msg.param(1)
-    if is_tagmsg:
-        if not tags:
-            return  # nothing to deliver
-    elif not text:
+    if is_tagmsg and not tags:
+        return  # nothing to deliver
+    if BOT_MODE in user.modes:
+        # IRCv3 bot mode: what a +B user sends carries the `bot` tag (message-tags only).
+        tags = f"bot;{tags}" if tags else "bot"
+    if not text and not is_tagmsg:
         if not is_notice:
             hub.reply(user, N.ERR_NOTEXTTOSEND, "No text to send")
         return
@@ -533,12 +535,32 @@ def _who_flags(target: User, room: Room | None, multi: bool) -> str:
     flags = "G" if target.away else "H"
     if "o" in target.modes:
         flags += "*"
+    if BOT_MODE in target.modes:
+        flags += BOT_MODE
     if room is not None:
         flags += prefix_chars(room.status(target), multi)
     return flags
 
 
-@command("WHO", usage="WHO #ROOM|NICK", help="List people in a room, or matching a mask.")
+# WHOX (IRCv3): the fields a `%` request may ask for, in the one order replies use.
+WHOX_FIELDS = "tcuihsnfdlaor"
+
+
+def _whox_row(hub: Hub, target: User, channel: str, flags: str, fields: str,
+              token: str) -> list[str]:
+    """One RPL_WHOSPCRPL: the asked fields in WHOX order, whatever order they came in."""
+    values = {
+        "t": token or "0", "c": channel, "u": target.user, "i": target.host,
+        "h": target.host, "s": hub.settings.name, "n": target.nick, "f": flags,
+        "d": "0", "l": str(int(hub.clock() - target.last_active)),
+        "a": "0",  # no accounts
+        "o": "n/a", "r": target.realname,
+    }
+    return [values[f] for f in WHOX_FIELDS if f in fields]
+
+
+@command("WHO", usage="WHO #ROOM|NICK [%FIELDS[,TOKEN]]",
+         help="List people in a room, or matching a mask (WHOX fields: %tcuihsnfdlaor).")
 def who(hub: Hub, user: User, msg: Message) -> None:
     mask = msg.param(0) or "*"
     multi = "multi-prefix" in user.caps
@@ -560,9 +582,15 @@ def who(hub: Hub, user: User, msg: Message) -> None:
                 if names.mask_matches(mask, u.nick) and ("i" not in u.modes or u in seen)
             ]
             rows = [("*", u, None) for u in matches[:200]]
+    fields, _, token = msg.param(1).partition(",")
     for channel, target, in_room in rows:
+        flags = _who_flags(target, in_room, multi)
+        if fields.startswith("%"):
+            hub.reply(user, N.RPL_WHOSPCRPL,
+                      *_whox_row(hub, target, channel, flags, fields[1:], token[:3]))
+            continue
         hub.reply(user, N.RPL_WHOREPLY, channel, target.user, target.host, server, target.nick,
-                  _who_flags(target, in_room, multi), f"0 {target.realname}")
+                  flags, f"0 {target.realname}")
     hub.reply(user, N.RPL_ENDOFWHO, mask, "End of WHO list")
 
 
@@ -587,6 +615,8 @@ def whois(hub: Hub, user: User, msg: Message) -> None:
         hub.reply(user, N.RPL_AWAY, target.nick, target.away)
     if "o" in target.modes:
         hub.reply(user, N.RPL_WHOISOPERATOR, target.nick, "is an IRC operator")
+    if BOT_MODE in target.modes:
+        hub.reply(user, N.RPL_WHOISBOT, target.nick, "is a bot")
     if target.secure:
         hub.reply(user, N.RPL_WHOISSECURE, target.nick, "is using a secure connection")
     if target.certfp and target is user:
@@ -636,7 +666,7 @@ def userhost(hub: Hub, user: User, msg: Message) -> None:
 
 @command("MODE", min_params=1, usage="MODE TARGET [+|-MODES [ARGS]]",
          help="Show or change modes of a room (+o +v +t +n +m +i +s +k +l +b) or yourself "
-              "(+i +w -o).")
+              "(+i +w +B -o).")
 def mode(hub: Hub, user: User, msg: Message) -> None:
     target = msg.params[0]
     if target[0] in names.CHANTYPES:
@@ -673,8 +703,9 @@ def mode(hub: Hub, user: User, msg: Message) -> None:
         hub.emit(UserFlagsSet(user.uid, adding, removing))
 
 
-# i: invisible; o: IRC operator (OPER); w: receives WALLOPS.
-USER_MODES = "iow"
+# B: a bot (ISUPPORT BOT); i: invisible; o: IRC operator (OPER); w: receives WALLOPS.
+BOT_MODE = "B"
+USER_MODES = "Biow"
 
 
 _PARAM_MODES = {"o", "v", "b", "k", "l"}

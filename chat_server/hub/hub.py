@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from chat_server.config import HistorySection, LimitsSection, OperBlock
 from chat_server.hub import operators as _operators  # noqa: F401 (registers its commands)
+from chat_server.hub import queries as _queries  # noqa: F401 (registers its commands)
 from chat_server.hub.apply import REDUCERS
 from chat_server.hub.bus import Bus, LocalBus
 from chat_server.hub.commands import COMMANDS, VERSION
@@ -378,7 +379,7 @@ class Hub:
         )
         self.reply(user, N.RPL_YOURHOST, f"Your host is {s.name}, running version {VERSION}")
         self.reply(user, N.RPL_CREATED, f"This server was created {created}")
-        self.reply(user, N.RPL_MYINFO, s.name, VERSION, "iow", "biklmnostv", "bklov")
+        self.reply(user, N.RPL_MYINFO, s.name, VERSION, "Biow", "biklmnostv", "bklov")
         self.send_isupport(user)
         self.send_lusers(user)
         self.send_motd(user)
@@ -388,6 +389,7 @@ class Hub:
         t = lim.max_targets
         return [
             f"AWAYLEN={names.AWAYLEN}",
+            "BOT=B",
             f"CASEMAPPING={names.CASEMAPPING}",
             f"CHANLIMIT={names.CHANTYPES}:{lim.max_rooms_per_user}",
             "CHANMODES=b,k,l,imnst",
@@ -406,6 +408,7 @@ class Hub:
             f"TOPICLEN={names.TOPICLEN}",
             f"USERLEN={names.USERLEN}",
             "UTF8ONLY",
+            "WHOX",
         ]
 
     def send_isupport(self, user: User) -> None:

@@ -127,3 +127,44 @@ async def test_invalid_utf8_is_refused_with_fail_and_not_relayed(
     await alice.send("PRIVMSG bob :clean")
     await bob.expect(r" PRIVMSG bob :?clean$")
     assert not any(" PRIVMSG bob :hi" in line for line in bob.seen)
+
+
+async def test_whox_gives_the_asked_fields_in_whox_order_with_the_token(
+    connect: ClientFactory,
+) -> None:
+    asker = await connect("asker")
+    await connect("target")
+    await asker.send("WHO target %rnt,42")
+    row = await asker.expect(r" 354 ")
+    assert row.params == ("asker", "42", "target", "Test User target")
+    await asker.expect(r" 315 asker target ")
+
+
+async def test_a_bot_is_flagged_in_whois_and_who_and_its_messages_carry_the_bot_tag(
+    connect: ClientFactory,
+) -> None:
+    bot = await connect("bot")
+    watcher = await connect("watcher", caps=("message-tags",))
+    await bot.send("MODE bot +B")
+    await bot.expect(r" MODE bot :?\+B$")
+    await watcher.send("WHOIS bot")
+    await watcher.expect(r" 335 watcher bot ")
+    await watcher.send("WHO bot")
+    assert "B" in (await watcher.expect(r" 352 ")).params[6]
+    await bot.send("PRIVMSG watcher :beep")
+    got = await watcher.expect(r" PRIVMSG watcher :?beep$")
+    assert "bot" in got.tags
+
+
+async def test_help_comes_from_the_command_table(connect: ClientFactory) -> None:
+    client = await connect("someone")
+    await client.send("HELP privmsg")
+    start = await client.expect(r" 704 ")
+    assert start.params[1] == "PRIVMSG" and "PRIVMSG TARGET" in start.params[2]
+    assert (await client.expect(r" 705 ")).params[2] == "Send a message to rooms or people."
+    await client.expect(r" 706 someone PRIVMSG ")
+    await client.send("HELPOP nosuchthing")
+    await client.expect(r" 524 someone NOSUCHTHING ")
+    await client.send("HELP")
+    index = await client.expect(r" 705 ")
+    assert "CHATHISTORY" in index.params[2]
