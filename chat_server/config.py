@@ -80,6 +80,8 @@ class LimitsSection:
     max_targets: int = 4
     # Entries in a room's ban list.
     max_bans: int = 100
+    # Nicknames one connection may MONITOR (ISUPPORT MONITOR=).
+    max_monitor: int = 100
     # Nicknames remembered for WHOWAS.
     whowas_size: int = 1000
     # Seconds clients get to receive the shutdown notice before connections are cut.
@@ -294,6 +296,7 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("limits", "max_rooms_per_user"): (1, 10000),
     ("limits", "max_targets"): (1, 100),
     ("limits", "max_bans"): (0, 100000),
+    ("limits", "max_monitor"): (0, 10000),
     ("limits", "whowas_size"): (0, 1 << 20),
     ("limits", "shutdown_grace"): (0, 600),
     ("store", "commit_interval"): (0.001, 10),

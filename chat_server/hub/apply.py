@@ -305,7 +305,10 @@ def _away(hub: Hub, f: AwaySet) -> None:
     if user is None or user.away == f.text:
         return
     user.away = f.text
-    watchers = [u for u in hub.neighbours(user) if "away-notify" in u.caps]
+    watchers = {u for u in hub.neighbours(user) if "away-notify" in u.caps}
+    # extended-monitor: those who MONITOR the nick are told as if they shared a room.
+    watchers.update(u for u in hub.monitors.of(user.folded)
+                    if "extended-monitor" in u.caps and "away-notify" in u.caps and u is not user)
     hub.fanout(watchers, AwayChanged(user.source, f.text, f.time))
 
 

@@ -50,6 +50,7 @@ CAPABILITIES = (
     "draft/chathistory",
     "draft/event-playback",
     "echo-message",
+    "extended-monitor",
     "message-tags",
     "multi-prefix",
     "server-time",

@@ -53,6 +53,7 @@ from chat_server.hub.history import (
     room_key,
 )
 from chat_server.hub.model import REMOTE, Peer, Room, User
+from chat_server.hub.monitor import Monitors, came_online, went_offline
 from chat_server.hub.playback import MSGREFTYPES, Refused, Request, entry_events
 from chat_server.protocol import names
 from chat_server.protocol import numerics as N
@@ -112,6 +113,8 @@ class Hub:
         # (LUSERS 265 and 266 "max").
         self.peak_local = 0
         self.peak_global = 0
+        # MONITOR lists of this node's connections.
+        self.monitors = Monitors()
         # Reads the configuration again (an operator's REHASH); the app sets it.
         self.rehash: Callable[[], None] | None = None
         self.whowas: deque[WhowasEntry] = deque(maxlen=settings.limits.whowas_size)
@@ -272,6 +275,8 @@ class Hub:
         self.remember(user)
         if self.users.get(user.folded) is user:
             del self.users[user.folded]
+            went_offline(self, user)
+        self.monitors.forget(user)
         self.hosts[user.host] -= 1
         if self.hosts[user.host] <= 0:
             del self.hosts[user.host]
@@ -301,8 +306,13 @@ class Hub:
         self.send(user, event)
         self.remember(user)
         del self.users[user.folded]
+        renamed = names.fold(nick) != user.folded
+        if renamed:
+            went_offline(self, user)
         user.set_identity(nick)
         self.users[user.folded] = user
+        if renamed:
+            came_online(self, user)
 
     def record_chat(self, user: User, event: Chat, key: str) -> None:
         if event.text.startswith("\x01") and not event.text.startswith("\x01ACTION"):
@@ -366,6 +376,7 @@ class Hub:
         self.users[folded] = user
         self.hosts[user.host] += 1
         self.peak_global = max(self.peak_global, len(self.users))
+        came_online(self, user)
         if self.is_local(user):
             self.peak_local = max(self.peak_local,
                                   sum(1 for u in self.connections if u.registered))
@@ -400,6 +411,7 @@ class Hub:
             f"MAXLIST=b:{lim.max_bans}",
             f"MAXTARGETS={t}",
             "MODES=4",
+            f"MONITOR={lim.max_monitor}",
             f"MSGREFTYPES={','.join(MSGREFTYPES)}",
             f"NETWORK={self.settings.network}",
             f"NICKLEN={names.NICKLEN}",
@@ -609,4 +621,5 @@ class Hub:
         self.rooms.clear()
         self.by_uid.clear()
         self.hosts.clear()
+        self.monitors = Monitors()
 

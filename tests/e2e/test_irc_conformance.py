@@ -168,3 +168,33 @@ async def test_help_comes_from_the_command_table(connect: ClientFactory) -> None
     await client.send("HELP")
     index = await client.expect(r" 705 ")
     assert "CHATHISTORY" in index.params[2]
+
+
+async def test_monitor_reports_arrivals_nick_changes_and_quits(connect: ClientFactory) -> None:
+    watcher = await connect("watcher")
+    await watcher.send("MONITOR + friend,*!bad@mask")
+    await watcher.expect(r" 432 watcher \*!bad@mask ")
+    assert (await watcher.expect(r" 731 ")).params[1] == "friend"
+    friend = await connect("friend")
+    assert (await watcher.expect(r" 730 ")).params[1] == "friend!~u@127.0.0.1"
+    await friend.send("NICK elsewhere")
+    assert (await watcher.expect(r" 731 ")).params[1] == "friend"
+    await friend.send("NICK friend")
+    await watcher.expect(r" 730 watcher :?friend!")
+    await watcher.send("MONITOR L")
+    assert (await watcher.expect(r" 732 ")).params[1] == "friend"
+    await watcher.expect(r" 733 watcher ")
+    await friend.send("QUIT")
+    assert (await watcher.expect(r" 731 ")).params[1] == "friend"
+
+
+async def test_extended_monitor_sends_away_changes_of_a_watched_nick(
+    connect: ClientFactory,
+) -> None:
+    watcher = await connect("watcher", caps=("extended-monitor", "away-notify"))
+    other = await connect("other")
+    await watcher.send("MONITOR + other")
+    await watcher.expect(r" 730 ")
+    await other.send("AWAY :lunch")
+    got = await watcher.expect(r" AWAY ")
+    assert (got.source, got.params) == ("other!~u@127.0.0.1", ("lunch",))
