@@ -70,7 +70,9 @@ def _said(hub: Hub, f: Said | TaggedSaid) -> None:
         event = Chat(user.source, f.command, room.name, f.text, f.msgid, f.time, True, tags)
         if kept:
             hub.record_chat(user, event, room_key(room.folded))
-        hub.bus.publish(room, event, None if "echo-message" in user.caps else user)
+        hub.bus.publish(room, event, user)
+        if "echo-message" in user.caps and user in room.members:
+            hub.send(user, event)  # part of the sender's response (a labeled one too)
         return
     target = hub.by_uid.get(f.target)
     if target is None or not target.registered:
@@ -78,8 +80,12 @@ def _said(hub: Hub, f: Said | TaggedSaid) -> None:
     event = Chat(user.source, f.command, target.nick, f.text, f.msgid, f.time, False, tags)
     if kept:
         hub.record_chat(user, event, dm_key(user.folded, target.folded))
-    hub.send(target, event)
-    if target is not user and "echo-message" in user.caps:
+    if target is user:
+        # To oneself: the message received, apart from the echo of one's response.
+        hub.fanout((user,), event)
+    else:
+        hub.send(target, event)
+    if "echo-message" in user.caps:
         hub.send(user, event)
 
 
@@ -183,7 +189,8 @@ def _kicked(hub: Hub, f: UserKicked) -> None:
     event = Kicked(user.source, room.name, target.nick, f.reason, f.time, f.msgid)
     hub.record_room(room, event.msgid, event.time, "KICK", user.source.prefix,
                     (room.name, target.nick, f.reason))
-    hub.bus.publish(room, event)
+    hub.bus.publish(room, event, user)
+    hub.send(user, event)
     hub.remove_member(room, target)
 
 
@@ -198,7 +205,8 @@ def _topic(hub: Hub, f: TopicSet) -> None:
     event = TopicChanged(user.source, room.name, room.topic, room.topic_time, f.msgid)
     hub.record_room(room, event.msgid, event.time, "TOPIC", user.source.prefix,
                     (room.name, room.topic))
-    hub.bus.publish(room, event)
+    hub.bus.publish(room, event, user)
+    hub.send(user, event)
 
 
 def _room_modes(hub: Hub, f: RoomModeSet) -> None:
@@ -224,7 +232,8 @@ def _room_modes(hub: Hub, f: RoomModeSet) -> None:
     event = ModeChanged(user.source, room.name, modes, tuple(out_args), f.time, f.msgid)
     hub.record_room(room, event.msgid, event.time, "MODE", user.source.prefix,
                     (room.name, modes, *out_args))
-    hub.bus.publish(room, event)
+    hub.bus.publish(room, event, user)
+    hub.send(user, event)
 
 
 def _compact(changes: str) -> str:

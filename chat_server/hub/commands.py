@@ -51,6 +51,7 @@ CAPABILITIES = (
     "draft/event-playback",
     "echo-message",
     "extended-monitor",
+    "labeled-response",
     "message-tags",
     "multi-prefix",
     "server-time",
@@ -101,7 +102,7 @@ def cap(hub: Hub, user: User, msg: Message) -> None:
             user.cap_negotiating = True
         if (number(msg.param(1)) or 0) >= 302:
             user.caps = user.caps | {"cap-notify"}
-        offered = " ".join(CAPABILITIES)
+        offered = " ".join(offered_caps(hub))
         sts = sts_policy(hub, user)
         if sts and msg.param(1).isdigit() and int(msg.param(1)) >= 302:
             # Only 302 clients may be sent values, and only they know STS.
@@ -118,7 +119,7 @@ def cap(hub: Hub, user: User, msg: Message) -> None:
         ok = bool(wanted.split())
         for item in wanted.split():
             name = item[1:] if item.startswith("-") else item
-            if name not in CAPABILITIES:
+            if name not in offered_caps(hub):
                 ok = False
                 break
             (remove if item.startswith("-") else add).add(name)
@@ -133,6 +134,15 @@ def cap(hub: Hub, user: User, msg: Message) -> None:
             hub.try_register(user)
     else:
         hub.reply(user, N.ERR_INVALIDCAPCMD, sub, "Invalid CAP command")
+
+
+def offered_caps(hub: Hub) -> tuple[str, ...]:
+    """CAPABILITIES, but labeled-response only on a server of its own: in a cluster
+    what a command's facts lead to comes back from the log after its answer was sent,
+    so one labeled response could not hold it all."""
+    if hub.clustered:
+        return tuple(c for c in CAPABILITIES if c != "labeled-response")
+    return CAPABILITIES
 
 
 def sts_policy(hub: Hub, user: User) -> str:

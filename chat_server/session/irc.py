@@ -42,6 +42,7 @@ from chat_server.protocol.message import (
     MAX_REST_BYTES,
     format_params,
     format_parts,
+    format_tags,
     parse_line,
     parse_tags,
 )
@@ -164,8 +165,28 @@ _batch_ids = itertools.count(1)
 
 def _in_batch(ref: str, line: bytes) -> bytes:
     """The line with a `batch` tag added to the tags it has (or as its only tag)."""
-    tag = f"batch={ref}".encode()
+    return _tagged(f"batch={ref}".encode(), line)
+
+
+def _tagged(tag: bytes, line: bytes) -> bytes:
     return b"@" + tag + b";" + line[1:] if line.startswith(b"@") else b"@" + tag + b" " + line
+
+
+def _labeled(label: str, server: str, data: bytes) -> bytes:
+    """A labeled command's whole response (IRCv3 labeled-response): an ACK for none, the
+    label on a single line, or a labeled batch around several. Lines already inside a
+    batch of their own (a playback) stay in it; its BATCH lines join the labeled one."""
+    tag = format_tags({"label": label}).encode()
+    lines = data.splitlines(keepends=True)
+    if not lines:
+        return _line({"label": label}, server, "ACK")
+    if len(lines) == 1:
+        return _tagged(tag, lines[0])
+    ref = f"l{next(_batch_ids)}"
+    inner = b"".join(line if line.startswith(b"@batch=") else _in_batch(ref, line)
+                     for line in lines)
+    return (_tagged(tag, _line(None, server, "BATCH", "+" + ref, "labeled-response"))
+            + inner + _line(None, server, "BATCH", "-" + ref))
 
 
 def visible_time(t: float) -> str:
@@ -186,10 +207,13 @@ def _with_visible_time(event: Event) -> Event:
 class IrcSession(SessionBase):
     """Bridges one connection to the hub in the IRC dialect; is the hub's Peer for it."""
 
-    __slots__ = ("form",)
+    __slots__ = ("form", "response_label")
 
     def __init__(self, hub: Hub, link: Link) -> None:
         self.form = _FORMS[False, False]
+        # The label of the command being run (labeled-response), until its response
+        # is written.
+        self.response_label = ""
         super().__init__(hub, link, self)
 
     # -- Peer (called by the hub) -------------------------------------------------
@@ -219,7 +243,11 @@ class IrcSession(SessionBase):
         caps = self.user.caps
         self.form = _FORMS["message-tags" in caps, "server-time" in caps]
         render = self.render
-        self.write(b"".join([render(event) for event in events]))
+        data = b"".join([render(event) for event in events])
+        if self.response_label:
+            data = _labeled(self.response_label, self.hub.settings.name, data)
+            self.response_label = ""
+        self.write(data)
 
     # -- history -------------------------------------------------------------------
 
@@ -281,7 +309,17 @@ class IrcSession(SessionBase):
         except ProtocolViolation as exc:
             self.hub.reply(self.user, N.ERR_UNKNOWNERROR, "*", f"Malformed line: {exc}")
             return
-        self.hub.handle(self.user, msg)
+        label = msg.tags.get("label", "")
+        if not label or "labeled-response" not in self.user.caps:
+            self.hub.handle(self.user, msg)
+            return
+        self.response_label = label
+        try:
+            self.hub.handle(self.user, msg)
+        finally:
+            if self.response_label:  # nothing was said in answer: "a labeled ACK"
+                self.response_label = ""
+                self.write(_labeled(label, self.hub.settings.name, b""))
 
     def _invalid_utf8(self, raw: bytes) -> None:
         """UTF8ONLY: "Servers publishing this token MUST NOT relay content ... containing

@@ -198,3 +198,32 @@ async def test_extended_monitor_sends_away_changes_of_a_watched_nick(
     await other.send("AWAY :lunch")
     got = await watcher.expect(r" AWAY ")
     assert (got.source, got.params) == ("other!~u@127.0.0.1", ("lunch",))
+
+
+LABELED = ("labeled-response", "batch", "message-tags", "echo-message")
+
+
+async def test_a_labeled_command_gets_its_label_on_one_line_an_ack_or_a_batch(
+    connect: ClientFactory,
+) -> None:
+    alice = await connect("alice", caps=LABELED)
+    bob = await connect("bob", caps=LABELED)
+    await alice.send("@label=one PING :x")
+    pong = await alice.expect(r" PONG ")
+    assert pong.tags["label"] == "one"
+    await alice.send("@label=two PONG :x")
+    ack = await alice.expect(r" ACK$")
+    assert ack.tags == {"label": "two"}
+    await bob.join("#room")
+    await alice.send("@label=three JOIN #room")
+    start = await alice.expect(r" BATCH \+\S+ labeled-response$")
+    assert start.tags["label"] == "three"
+    ref = start.params[0][1:]
+    joined = await alice.expect(r" JOIN #room$")
+    assert joined.tags["batch"] == ref
+    await alice.expect(rf" BATCH -{ref}$")
+    await alice.send("@label=four PRIVMSG #room :hello")
+    echo = await alice.expect(r" PRIVMSG #room :?hello$")
+    assert echo.tags["label"] == "four"
+    got = await bob.expect(r" PRIVMSG #room :?hello$")
+    assert "label" not in got.tags and got.tags["msgid"] == echo.tags["msgid"]
