@@ -92,16 +92,21 @@ class RoomchatController(BaseServerController, DirectoryBasedController):
             Capabilities.AWAY_NOTIFY,
             Capabilities.BATCH,
             Capabilities.ECHO_MESSAGE,
+            Capabilities.EXTENDED_MONITOR,
+            Capabilities.LABELED_RESPONSE,
             Capabilities.MESSAGE_TAGS,
             Capabilities.MULTI_PREFIX,
             Capabilities.SERVER_TIME,
         )
     )
     isupport: ClassVar[dict[str, object]] = {
+        "BOT": "B",
         "CASEMAPPING": "rfc8265",
+        "MONITOR": patma.ANYSTR,
         "PREFIX": "(ov)@+",
         "TARGMAX": patma.ANYSTR,
         "UTF8ONLY": None,
+        "WHOX": None,
     }
 
     def get_hostname_and_port(self) -> tuple[str, int]:
