@@ -152,7 +152,9 @@ class Posters:
         """The nick's bot, registering it if it is not (or no longer) on the server."""
         key = token.nick.lower()
         bot = self._bots.get(key)
-        if bot is not None and not bot.link.closed and bot.session.user.registered:
+        # In a cluster the claim may still be on its way: its lines wait for it.
+        if bot is not None and not bot.link.closed and (
+                bot.session.user.registered or bot.session.user.pending):
             return bot
         existing = self.hub.find_user(token.nick)
         if existing is not None:
@@ -163,7 +165,7 @@ class Posters:
         bot.say(f"NICK {token.nick}")
         bot.say(f"USER {token.nick[:10]} 0 * :posts from scripts (web API)")
         bot.errors()
-        if not bot.session.user.registered:
+        if not bot.session.user.registered and not bot.session.user.pending:
             bot.session.terminate("registration refused")
             return Outcome(409, f"nick {token.nick} cannot be registered")
         self._bots[key] = bot
