@@ -89,7 +89,8 @@ async def test_sts_moves_a_plaintext_client_to_tls_and_is_remembered_for_the_hos
         client = Client(config)
         async with running(client, PolicyStore(store_path)):
             await until(lambda: secure_users(server) == [("ann", True)])
-            assert client.state.conn is ConnState.CONNECTED
+            # The server registers her before her client has read its welcome.
+            await until(lambda: client.state.conn is ConnState.CONNECTED)
             await until(store_path.exists)
         saved = json.loads(store_path.read_text())
         assert saved["127.0.0.1"]["port"] == tls_port
