@@ -53,6 +53,10 @@ async def test_twenty_connections_spread_over_two_workers_and_chat_across(
     names = set((await people[5].expect(" 353 ")).params[-1].split())
     assert {n.lstrip("@") for n in names} == {f"p{i}" for i in range(20)}
 
+    server.proc.send_signal(signal.SIGHUP)  # a reload reaches every worker
+    wait_for(lambda: server.text().count("reloading configuration") == 2, "two reloads")
+    await people[3].send("PRIVMSG #lobby :still one network")
+    await people[4].expect("still one network")
     server.proc.send_signal(signal.SIGTERM)
     assert server.proc.wait(20) == 0
     for client in people:
