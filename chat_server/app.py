@@ -177,7 +177,7 @@ def read_motd(path: str) -> list[str]:
 def hub_settings(config: Config) -> HubSettings:
     s = config.server
     return HubSettings(
-        name=s.name, network=s.network, password=s.password,
+        name=s.name, network=s.network, description=s.description, password=s.password,
         motd=read_motd(s.motd_file), limits=config.limits, history=config.history,
         opers=config.opers,
     )

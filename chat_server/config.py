@@ -39,6 +39,8 @@ class ServerSection:
     # Shown as the source of numerics and in the welcome burst.
     name: str = "roomchat.local"
     network: str = "roomchat"
+    # One line about the server, shown by LINKS ("server info").
+    description: str = "roomchat server"
     motd_file: str = ""
     # Optional connection password (PASS); empty means none is asked for.
     password: str = ""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from chat_server.hub.commands import send_names, send_topic
+from chat_server.hub.commands import STATUSMSG, send_names, send_topic
 from chat_server.hub.events import (
     AwayChanged,
     Chat,
@@ -32,6 +32,7 @@ from chat_server.hub.facts import (
     NickSet,
     NodeDown,
     OperUp,
+    RealnameSet,
     RoomJoined,
     RoomModeSet,
     RoomParted,
@@ -64,8 +65,12 @@ def _said(hub: Hub, f: Said | TaggedSaid) -> None:
     # A TAGMSG is only its tags: delivered, never kept.
     kept = f.command != "TAGMSG"
     if f.to_room:
-        room = hub.rooms.get(f.target)
+        status = f.target[0] if f.target[0] in STATUSMSG else ""
+        room = hub.rooms.get(f.target[len(status):])
         if room is None:
+            return
+        if status:
+            _status_said(hub, user, room, status, f, tags)
             return
         event = Chat(user.source, f.command, room.name, f.text, f.msgid, f.time, True, tags)
         if kept:
@@ -87,6 +92,35 @@ def _said(hub: Hub, f: Said | TaggedSaid) -> None:
         hub.send(target, event)
     if "echo-message" in user.caps:
         hub.send(user, event)
+
+
+def _status_said(hub: Hub, user: User, room: Room, status: str, f: Said | TaggedSaid,
+                 tags: str) -> None:
+    """STATUSMSG: to the members with the status or above ("+" includes "@"); not kept,
+    since the room's history is read by every member."""
+    letters = "o" if status == "@" else "ov"
+    event = Chat(user.source, f.command, status + room.name, f.text, f.msgid, f.time, True,
+                 tags)
+    hub.fanout([m for m, s in room.members.items() if m is not user and set(s) & set(letters)],
+               event)
+    if "echo-message" in user.caps:
+        hub.send(user, event)
+
+
+def _realname(hub: Hub, f: RealnameSet) -> None:
+    user = hub.by_uid.get(f.uid)
+    if user is None:
+        return
+    user.realname = f.realname
+    line = ServerMessage(Message("SETNAME", (f.realname,), user.source.prefix))
+    # setname: to room-mates and the person, and with extended-monitor to watchers,
+    # only those who negotiated setname.
+    told = {u for u in hub.neighbours(user) if "setname" in u.caps}
+    told.update(u for u in hub.monitors.of(user.folded)
+                if "extended-monitor" in u.caps and "setname" in u.caps and u is not user)
+    hub.fanout(told, line)
+    if "setname" in user.caps:
+        hub.send(user, line)
 
 
 def _arrived(hub: Hub, f: UserArrived) -> None:
@@ -283,16 +317,17 @@ def _apply_mode(hub: Hub, user: User, room: Room, adding: bool, letter: str, arg
             return ""
         room.limit = int(arg) if arg.isdigit() else room.limit
         return arg
-    if letter == "b":
-        existing = next((b for b in room.bans if names.fold(b.mask) == names.fold(arg)), None)
+    if letter in "beI":
+        masks = room.mask_list(letter)
+        existing = next((b for b in masks if names.fold(b.mask) == names.fold(arg)), None)
         if adding:
-            if existing is not None or len(room.bans) >= hub.settings.limits.max_bans:
+            if existing is not None or len(masks) >= hub.settings.limits.max_bans:
                 return None
-            room.bans.append(Ban(arg, user.source.prefix, when))
+            masks.append(Ban(arg, user.source.prefix, when))
             return arg
         if existing is None:
             return None
-        room.bans.remove(existing)
+        masks.remove(existing)
         return existing.mask
     return None
 
@@ -405,4 +440,5 @@ REDUCERS: dict[type, Callable[[Hub, Any], None]] = {
     UserFlagsSet: _user_flags,
     UserKilled: _killed,
     WallopsSent: _wallops,
+    RealnameSet: _realname,
 }

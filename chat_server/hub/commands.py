@@ -19,6 +19,7 @@ from chat_server.hub.facts import (
     AwaySet,
     InviteSent,
     NickSet,
+    RealnameSet,
     RoomJoined,
     RoomModeSet,
     RoomParted,
@@ -30,7 +31,7 @@ from chat_server.hub.facts import (
     UserModeSet,
     encode_changes,
 )
-from chat_server.hub.model import Room, User, prefix_chars
+from chat_server.hub.model import Ban, Room, User, prefix_chars
 from chat_server.hub.playback import Refused, parse_request
 from chat_server.protocol import names
 from chat_server.protocol import numerics as N
@@ -55,6 +56,7 @@ CAPABILITIES = (
     "message-tags",
     "multi-prefix",
     "server-time",
+    "setname",
     "userhost-in-names",
 )
 
@@ -203,7 +205,7 @@ def user_(hub: Hub, user: User, msg: Message) -> None:
         return
     # No ident lookup is done, so the user name carries the customary "~".
     user.user = "~" + names.sanitize_user(msg.params[0])
-    user.realname = strip_controls(msg.params[3])[:100]
+    user.realname = strip_controls(msg.params[3])[:REALNAME_LEN]
     user.set_identity(user.nick)
     hub.try_register(user)
 
@@ -265,7 +267,7 @@ def _join(hub: Hub, user: User, name: str, key: str) -> None:
         if room.key and key != room.key and not invited:
             hub.reply(user, N.ERR_BADCHANNELKEY, room.name, "Cannot join channel (+k)")
             return
-        if "i" in room.flags and not invited:
+        if "i" in room.flags and not invited and not _matches(room.invexes, user):
             hub.reply(user, N.ERR_INVITEONLYCHAN, room.name, "Cannot join channel (+i)")
             return
         if room.limit and len(room.members) >= room.limit and not invited:
@@ -277,9 +279,14 @@ def _join(hub: Hub, user: User, name: str, key: str) -> None:
     hub.emit(RoomJoined(user.uid, name, hub.stamp(), hub.new_msgid()))
 
 
-def _banned(room: Room, user: User) -> bool:
+def _matches(masks: list[Ban], user: User) -> bool:
     prefix = user.source.prefix
-    return any(names.mask_matches(ban.mask, prefix) for ban in room.bans)
+    return any(names.mask_matches(entry.mask, prefix) for entry in masks)
+
+
+def _banned(room: Room, user: User) -> bool:
+    """A ban matches and no ban exception (+e) does."""
+    return _matches(room.bans, user) and not _matches(room.excepts, user)
 
 
 def _part(hub: Hub, user: User, room: Room, reason: str) -> None:
@@ -344,7 +351,7 @@ def _names_entries(room: Room, viewer: User) -> list[str]:
     ]
 
 
-def send_names(hub: Hub, user: User, room: Room) -> None:
+def send_names(hub: Hub, user: User, room: Room, end: bool = True) -> None:
     # Pack names into lines that stay within 512 bytes at the receiver.
     symbol = "@" if "s" in room.flags else "="  # RFC 2812 3.2.5: "@" for secret
     head = len(f":{hub.settings.name} 353 {user.nick} {symbol} {room.name} :".encode()) + 2
@@ -360,27 +367,79 @@ def send_names(hub: Hub, user: User, room: Room) -> None:
         size += cost
     if line:
         hub.reply(user, N.RPL_NAMREPLY, symbol, room.name, " ".join(line))
-    hub.reply(user, N.RPL_ENDOFNAMES, room.name, "End of /NAMES list")
+    if end:
+        hub.reply(user, N.RPL_ENDOFNAMES, room.name, "End of /NAMES list")
 
 
 @command("NAMES", usage="NAMES #ROOM", help="List who is in a room.")
 def names_(hub: Hub, user: User, msg: Message) -> None:
     target = msg.param(0)
-    for name in _split_targets(target)[:1]:
-        room = hub.find_room(name)
-        if room is not None and not room.secret_to(user):
-            send_names(hub, user, room)
-            return
-    hub.reply(user, N.RPL_ENDOFNAMES, target or "*", "End of /NAMES list")
+    wanted = _split_targets(target)[: hub.settings.limits.max_targets]
+    shown = [r for r in map(hub.find_room, wanted) if r is not None and not r.secret_to(user)]
+    for room in shown:
+        send_names(hub, user, room, end=False)
+    # One 366 ends them all, naming what was asked.
+    ended = shown[0].name if len(wanted) == 1 and shown else target or "*"
+    hub.reply(user, N.RPL_ENDOFNAMES, ended, "End of /NAMES list")
 
 
-@command("LIST", usage="LIST [#ROOM[,#ROOM]]", help="List rooms with people counts and topics.")
+def _threshold(get: Callable[[Room], float | None], op: str,
+               n: float) -> Callable[[Room], bool]:
+    def test(room: Room) -> bool:
+        value = get(room)
+        return value is not None and (value > n if op == ">" else value < n)
+    return test
+
+
+def _masked(mask: str, negate: bool) -> Callable[[Room], bool]:
+    def test(room: Room) -> bool:
+        return names.mask_matches(mask, room.name) != negate
+    return test
+
+
+def _list_filter(hub: Hub, items: list[str]) -> Callable[[Room], bool] | list[Room]:
+    """LIST's parameter (ISUPPORT ELIST=CMNTU): room names give those rooms; masks
+    (M), !masks (N), >n and <n people (U), C>m and C<m minutes since creation (C) and
+    T>m and T<m minutes since the topic was set (T) filter every room, all at once."""
+    now = hub.clock()
+    tests: list[Callable[[Room], bool]] = []
+    named: list[Room] = []
+    for item in items:
+        kind, op, value = "", item[:1], item[1:]
+        if item[:2] in ("C<", "C>", "T<", "T>"):
+            kind, op, value = item[0], item[1], item[2:]
+        if op in ("<", ">") and value.isdigit():
+            n = int(value)
+            if kind == "C":
+                tests.append(_threshold(lambda r: (now - r.created) / 60, op, n))
+            elif kind == "T":
+                tests.append(_threshold(
+                    lambda r: (now - r.topic_time) / 60 if r.topic else None, op, n))
+            else:
+                tests.append(_threshold(lambda r: len(r.members), op, n))
+        elif item.startswith("!"):
+            tests.append(_masked(item[1:], True))
+        elif any(ch in item for ch in "*?"):
+            tests.append(_masked(item, False))
+        else:
+            found = hub.find_room(item)
+            if found is not None:
+                named.append(found)
+    if not tests:
+        return named
+    return lambda room: all(test(room) for test in tests)
+
+
+@command("LIST", usage="LIST [#ROOM|MASK|!MASK|>N|<N|C>MIN|C<MIN|T>MIN|T<MIN[,...]]",
+         help="List rooms with people counts and topics, all or those matching.")
 def list_(hub: Hub, user: User, msg: Message) -> None:
     hub.reply(user, N.RPL_LISTSTART, "Channel", "Users  Name")
+    everything = sorted(hub.rooms.values(), key=lambda r: (-len(r.members), r.folded))
     if msg.param(0):
-        rooms = [r for r in map(hub.find_room, _split_targets(msg.params[0])) if r]
+        chosen = _list_filter(hub, _split_targets(msg.params[0]))
+        rooms = chosen if isinstance(chosen, list) else list(filter(chosen, everything))
     else:
-        rooms = sorted(hub.rooms.values(), key=lambda r: (-len(r.members), r.folded))
+        rooms = everything
     for room in rooms:
         if room.secret_to(user):
             continue
@@ -390,17 +449,26 @@ def list_(hub: Hub, user: User, msg: Message) -> None:
     hub.reply(user, N.RPL_LISTEND, "End of /LIST")
 
 
-@command("KICK", min_params=2, activity=True,
-         usage="KICK #ROOM NICK [REASON]", help="Remove someone from a room (operators).")
+@command("KICK", min_params=2, activity=True, usage="KICK #ROOM[,#ROOM] NICK[,NICK] [REASON]",
+         help="Remove people from a room (operators); several rooms pair with the nicks.")
 def kick(hub: Hub, user: User, msg: Message) -> None:
-    room = _member_room(hub, user, msg.params[0])
-    if room is None:
-        return
-    if not room.is_op(user):
-        hub.reply(user, N.ERR_CHANOPRIVSNEEDED, room.name, "You're not channel operator")
+    rooms = _split_targets(msg.params[0])
+    nicks = _split_targets(msg.params[1])[: hub.settings.limits.max_targets]
+    if len(rooms) == 1:
+        pairs = [(rooms[0], nick) for nick in nicks]
+    elif len(rooms) == len(nicks):
+        pairs = list(zip(rooms, nicks, strict=True))
+    else:
+        hub.reply(user, N.ERR_NEEDMOREPARAMS, "KICK", "Not enough parameters")
         return
     reason = (msg.param(2) or user.nick)[: names.KICKLEN]
-    for nick in msg.params[1].split(",")[:1]:
+    for name, nick in pairs:
+        room = _member_room(hub, user, name)
+        if room is None:
+            continue
+        if not room.is_op(user):
+            hub.reply(user, N.ERR_CHANOPRIVSNEEDED, room.name, "You're not channel operator")
+            continue
         target = hub.find_user(nick)
         if target is None or target not in room.members:
             hub.reply(user, N.ERR_USERNOTINCHANNEL, nick, room.name,
@@ -410,9 +478,19 @@ def kick(hub: Hub, user: User, msg: Message) -> None:
                             hub.new_msgid()))
 
 
-@command("INVITE", min_params=2, activity=True,
-         usage="INVITE NICK #ROOM", help="Invite someone into a room.")
+@command("INVITE", activity=True, usage="INVITE NICK #ROOM",
+         help="Invite someone into a room; without parameters, list your invitations.")
 def invite(hub: Hub, user: User, msg: Message) -> None:
+    if not msg.params:
+        for folded, created in (user.invites or {}).items():
+            room = hub.rooms.get(folded)
+            if room is not None and room.created == created:
+                hub.reply(user, N.RPL_INVITELIST, room.name)
+        hub.reply(user, N.RPL_ENDOFINVITELIST, "End of /INVITE list")
+        return
+    if len(msg.params) < 2:
+        hub.reply(user, N.ERR_NEEDMOREPARAMS, "INVITE", "Not enough parameters")
+        return
     target = hub.find_user(msg.params[0])
     if target is None:
         hub.reply(user, N.ERR_NOSUCHNICK, msg.params[0], "No such nick/channel")
@@ -460,8 +538,10 @@ def _chat(hub: Hub, user: User, msg: Message) -> None:
             hub.reply(user, N.ERR_TOOMANYTARGETS, targets[-1], "Too many targets")
         return
     for name in targets:
-        if name[0] in names.CHANTYPES:
-            room = hub.find_room(name)
+        # STATUSMSG: "@#room" reaches the room's operators, "+#room" voiced and up.
+        status = name[0] if name[0] in STATUSMSG and name[1:2] in names.CHANTYPES else ""
+        if status or name[0] in names.CHANTYPES:
+            room = hub.find_room(name[len(status):])
             if room is None:
                 if not is_notice:
                     hub.reply(user, N.ERR_NOSUCHCHANNEL, name, "No such channel")
@@ -470,8 +550,8 @@ def _chat(hub: Hub, user: User, msg: Message) -> None:
                 if not is_notice:
                     hub.reply(user, N.ERR_CANNOTSENDTOCHAN, room.name, "Cannot send to channel")
                 continue
-            for piece in _pieces(hub, user, msg.command, room.name, text):
-                _said(hub, user, msg.command, room.folded, piece, True, tags)
+            for piece in _pieces(hub, user, msg.command, status + room.name, text):
+                _said(hub, user, msg.command, status + room.folded, piece, True, tags)
         else:
             target = hub.find_user(name)
             if target is None:
@@ -482,6 +562,10 @@ def _chat(hub: Hub, user: User, msg: Message) -> None:
                 _said(hub, user, msg.command, target.uid, piece, False, tags)
             if target.away and not is_notice and not is_tagmsg:
                 hub.reply(user, N.RPL_AWAY, target.nick, target.away)
+
+
+# Membership prefixes a message may be addressed to (ISUPPORT STATUSMSG).
+STATUSMSG = "@+"
 
 
 def _said(hub: Hub, user: User, command: str, target: str, text: str, to_room: bool,
@@ -524,6 +608,21 @@ def notice(hub: Hub, user: User, msg: Message) -> None:
 
 
 # -- people ------------------------------------------------------------------------
+
+
+@command("SETNAME", min_params=1, usage="SETNAME :REAL NAME", help="Change your real name.")
+def setname(hub: Hub, user: User, msg: Message) -> None:
+    realname = strip_controls(msg.params[0])
+    if not realname or len(realname) > REALNAME_LEN:
+        hub.send_line(user, "FAIL", "SETNAME", "INVALID_REALNAME",
+                      f"Real name must be 1 to {REALNAME_LEN} characters")
+        return
+    if realname != user.realname:
+        hub.emit(RealnameSet(user.uid, realname))
+
+
+# Longest real name kept (USER and SETNAME).
+REALNAME_LEN = 100
 
 
 @command("AWAY", usage="AWAY [TEXT]", help="Mark yourself away, or back without text.")
@@ -719,7 +818,13 @@ BOT_MODE = "B"
 USER_MODES = "Biow"
 
 
-_PARAM_MODES = {"o", "v", "b", "k", "l"}
+_PARAM_MODES = {"o", "v", "b", "e", "I", "k", "l"}
+# List modes: the numerics that show each list, and its end.
+_MASK_LISTS = {
+    "b": (N.RPL_BANLIST, N.RPL_ENDOFBANLIST, "End of channel ban list"),
+    "e": (N.RPL_EXCEPTLIST, N.RPL_ENDOFEXCEPTLIST, "End of channel exception list"),
+    "I": (N.RPL_INVEXLIST, N.RPL_ENDOFINVEXLIST, "End of Channel Invite Exception List"),
+}
 _FLAG_MODES = {"i", "m", "n", "s", "t"}
 MAX_MODE_PARAMS = 4
 
@@ -735,10 +840,12 @@ def _room_mode(hub: Hub, user: User, msg: Message) -> None:
         hub.reply(user, N.RPL_CREATIONTIME, room.name, str(int(room.created)))
         return
     spec, args = msg.params[1], list(msg.params[2:])
-    if spec.strip("+") == "b" and not args:
-        for ban in room.bans:
-            hub.reply(user, N.RPL_BANLIST, room.name, ban.mask, ban.setter, str(int(ban.time)))
-        hub.reply(user, N.RPL_ENDOFBANLIST, room.name, "End of channel ban list")
+    listed = _MASK_LISTS.get(spec.strip("+"))
+    if listed is not None and not args:
+        row, end, text = listed
+        for entry in room.mask_list(spec.strip("+")):
+            hub.reply(user, row, room.name, entry.mask, entry.setter, str(int(entry.time)))
+        hub.reply(user, end, room.name, text)
         return
     if not room.is_op(user):
         hub.reply(user, N.ERR_CHANOPRIVSNEEDED, room.name, "You're not channel operator")
@@ -756,7 +863,7 @@ def _room_mode(hub: Hub, user: User, msg: Message) -> None:
         if letter not in _PARAM_MODES:
             hub.reply(user, N.ERR_UNKNOWNMODE, letter, "is unknown mode char to me")
             continue
-        takes_arg = letter in "ovbk" or (letter == "l" and sign == "+")
+        takes_arg = letter in "ovbeIk" or (letter == "l" and sign == "+")
         arg = ""
         if takes_arg:
             if not args or used >= MAX_MODE_PARAMS:
@@ -803,11 +910,12 @@ def _decide_param_mode(
             hub.reply(user, N.ERR_INVALIDMODEPARAM, room.name, "l", arg, "Invalid limit")
             return None
         return str(limit)
-    # letter == "b"
+    # b, e or I
     mask = names.normalize_mask(strip_controls(arg).replace(" ", ""))
+    masks = room.mask_list(letter)
     if adding:
-        exists = any(names.fold(b.mask) == names.fold(mask) for b in room.bans)
-        if not exists and len(room.bans) >= hub.settings.limits.max_bans:
+        exists = any(names.fold(b.mask) == names.fold(mask) for b in masks)
+        if not exists and len(masks) >= hub.settings.limits.max_bans:
             hub.reply(user, N.ERR_BANLISTFULL, room.name, mask, "Channel ban list is full")
             return None
     return mask

@@ -136,6 +136,13 @@ class TaggedSaid(NamedTuple):
     tags: str
 
 
+class RealnameSet(NamedTuple):
+    """SETNAME: a new real name."""
+
+    uid: str
+    realname: str
+
+
 class OperUp(NamedTuple):
     """A person gave OPER a right name and password: user mode +o (`name` is the block)."""
 
@@ -172,13 +179,13 @@ class WallopsSent(NamedTuple):
 Fact = (
     UserArrived | NickSet | UserLeft | RoomJoined | RoomParted | UserKicked | TopicSet
     | RoomModeSet | UserModeSet | AwaySet | InviteSent | Said | NodeDown
-    | OperUp | UserFlagsSet | UserKilled | WallopsSent | TaggedSaid
+    | OperUp | UserFlagsSet | UserKilled | WallopsSent | TaggedSaid | RealnameSet
 )
 
 # Changes after which the same person's next command must see the applied state.
 HOLDING: frozenset[type] = frozenset({
     UserArrived, NickSet, RoomJoined, RoomParted, UserKicked, TopicSet, RoomModeSet,
-    UserModeSet, AwaySet, InviteSent, OperUp, UserFlagsSet, UserKilled,
+    UserModeSet, AwaySet, InviteSent, OperUp, UserFlagsSet, UserKilled, RealnameSet,
 })
 
 LOG_VERSION = 1
@@ -195,7 +202,7 @@ _CLASSES: tuple[type, ...] = (
     UserArrived, NickSet, UserLeft, RoomJoined, RoomParted, UserKicked, TopicSet,
     RoomModeSet, UserModeSet, AwaySet, InviteSent, Said, NodeDown,
     # Appended, so that the numbers of the kinds above stay what older entries say.
-    OperUp, UserFlagsSet, UserKilled, WallopsSent, TaggedSaid,
+    OperUp, UserFlagsSet, UserKilled, WallopsSent, TaggedSaid, RealnameSet,
 )
 _TAGS: dict[type, int] = {cls: i for i, cls in enumerate(_CLASSES)}
 # The type each field must have on the way in: a bad entry is refused, not applied.

@@ -66,6 +66,7 @@ class HubSettings:
 
     name: str = "roomchat.local"
     network: str = "roomchat"
+    description: str = "roomchat server"
     password: str = ""
     motd: list[str] = field(default_factory=list)
     limits: LimitsSection = field(default_factory=LimitsSection)
@@ -390,7 +391,7 @@ class Hub:
         )
         self.reply(user, N.RPL_YOURHOST, f"Your host is {s.name}, running version {VERSION}")
         self.reply(user, N.RPL_CREATED, f"This server was created {created}")
-        self.reply(user, N.RPL_MYINFO, s.name, VERSION, "Biow", "biklmnostv", "bklov")
+        self.reply(user, N.RPL_MYINFO, s.name, VERSION, "Biow", "beIiklmnostv", "beIklov")
         self.send_isupport(user)
         self.send_lusers(user)
         self.send_motd(user)
@@ -403,12 +404,15 @@ class Hub:
             "BOT=B",
             f"CASEMAPPING={names.CASEMAPPING}",
             f"CHANLIMIT={names.CHANTYPES}:{lim.max_rooms_per_user}",
-            "CHANMODES=b,k,l,imnst",
+            "CHANMODES=beI,k,l,imnst",
             f"CHANNELLEN={names.CHANNELLEN}",
             f"CHATHISTORY={self.settings.history.chathistory_max}",
             f"CHANTYPES={names.CHANTYPES}",
+            "ELIST=CMNTU",
             f"KICKLEN={names.KICKLEN}",
-            f"MAXLIST=b:{lim.max_bans}",
+            "EXCEPTS=e",
+            "INVEX=I",
+            f"MAXLIST=beI:{lim.max_bans}",
             f"MAXTARGETS={t}",
             "MODES=4",
             f"MONITOR={lim.max_monitor}",
@@ -416,9 +420,10 @@ class Hub:
             f"NETWORK={self.settings.network}",
             f"NICKLEN={names.NICKLEN}",
             "PREFIX=(ov)@+",
-            f"TARGMAX=JOIN:,KICK:1,NAMES:1,NOTICE:{t},PART:,PRIVMSG:{t},WHOIS:1",
+            f"TARGMAX=JOIN:,KICK:{t},NAMES:{t},NOTICE:{t},PART:,PRIVMSG:{t},WHOIS:1",
             f"TOPICLEN={names.TOPICLEN}",
             f"USERLEN={names.USERLEN}",
+            "STATUSMSG=@+",
             "UTF8ONLY",
             "WHOX",
         ]

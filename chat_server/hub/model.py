@@ -164,6 +164,13 @@ class Room:
     key: str = ""
     limit: int = 0
     bans: list[Ban] = field(default_factory=list)
+    # +e: who a ban does not apply to; +I: who may join while +i without an invite.
+    excepts: list[Ban] = field(default_factory=list)
+    invexes: list[Ban] = field(default_factory=list)
+
+    def mask_list(self, letter: str) -> list[Ban]:
+        """The list a list mode letter (b, e, I) keeps."""
+        return self.bans if letter == "b" else self.excepts if letter == "e" else self.invexes
 
     def status(self, user: User) -> str:
         return self.members.get(user, "")

@@ -1,4 +1,4 @@
-"""Query-only commands beside the main table: HELP and HELPOP.
+"""Query-only commands beside the main table: HELP, HELPOP and LINKS.
 
 They read the command table and change nothing, so they emit no facts. Registers
 into the one command table of `hub/commands.py`. Must not import the session,
@@ -48,3 +48,10 @@ def help_(hub: Hub, user: User, msg: Message) -> None:
 @command("HELPOP", usage="HELPOP [COMMAND]", help="The same as HELP.")
 def helpop(hub: Hub, user: User, msg: Message) -> None:
     _help(hub, user, msg)
+
+
+@command("LINKS", usage="LINKS", help="Show the servers of the network.")
+def links(hub: Hub, user: User, msg: Message) -> None:
+    name = hub.settings.name
+    hub.reply(user, N.RPL_LINKS, name, name, f"0 {hub.settings.description}")
+    hub.reply(user, N.RPL_ENDOFLINKS, "*", "End of /LINKS list")

@@ -28,7 +28,9 @@ def dump(hub: Hub) -> dict[str, Any]:
     rooms = [
         [r.name, r.created, r.topic, r.topic_setter, r.topic_time, "".join(sorted(r.flags)),
          r.key, r.limit, [[b.mask, b.setter, b.time] for b in r.bans],
-         [[m.uid, status] for m, status in r.members.items()]]
+         [[m.uid, status] for m, status in r.members.items()],
+         [[b.mask, b.setter, b.time] for b in r.excepts],
+         [[b.mask, b.setter, b.time] for b in r.invexes]]
         for r in hub.rooms.values()
     ]
     return {"version": SNAPSHOT_VERSION, "users": users, "rooms": rooms}
@@ -60,13 +62,18 @@ def load(hub: Hub, data: dict[str, Any]) -> None:
             hub.users[person.folded] = person
             hub.hosts[person.host] += 1
             hub.by_uid[person.uid] = person
-        for (name, created, topic, setter, topic_time, flags, key, limit, bans,
-             members) in data["rooms"]:
+        for row in data["rooms"]:
+            # +e and +I lists follow; a snapshot from before them has none.
+            (name, created, topic, setter, topic_time, flags, key, limit, bans,
+             members), extra = row[:10], row[10:]
             folded = names.fold(str(name))
             room = Room(str(name), folded, float(created), topic=str(topic),
                         topic_setter=str(setter), topic_time=float(topic_time),
                         flags=set(str(flags)), key=str(key), limit=int(limit),
                         bans=[Ban(str(m), str(s), float(t)) for m, s, t in bans])
+            if extra:
+                room.excepts = [Ban(str(m), str(s), float(t)) for m, s, t in extra[0]]
+                room.invexes = [Ban(str(m), str(s), float(t)) for m, s, t in extra[1]]
             for uid, status in members:
                 member = hub.by_uid.get(str(uid))
                 if member is not None:

@@ -96,6 +96,7 @@ def apply_reload(live: Config, hub: Hub, new: Config, motd: list[str]) -> list[s
     # The hub copied these at start; the limits object it shares with the listener
     # was changed in place above.
     hub.settings.password = live.server.password
+    hub.settings.description = live.server.description
     if hub.settings.sts_port:
         hub.settings.sts_duration = live.tls.sts_duration
     if hub.whowas.maxlen != live.limits.whowas_size:

@@ -44,7 +44,7 @@ OPERATOR = {
                 "u1CVFtsse8jAgKwecuNExCjQCdxdQXgZ1UxDhHODfkc",
 }
 BASE_CONFIG: dict[str, dict[str, Any]] = {
-    "server": {"host": LOOPBACK, "name": "My.Little.Server"},
+    "server": {"host": LOOPBACK, "name": "My.Little.Server", "description": "test server"},
     "limits": {"flood_rate": 0, "max_connections_per_ip": 1000},
     "store": {"backend": "memory"},
 }

@@ -227,3 +227,128 @@ async def test_a_labeled_command_gets_its_label_on_one_line_an_ack_or_a_batch(
     assert echo.tags["label"] == "four"
     got = await bob.expect(r" PRIVMSG #room :?hello$")
     assert "label" not in got.tags and got.tags["msgid"] == echo.tags["msgid"]
+
+
+async def test_list_filters_by_mask_people_and_not_mask(connect: ClientFactory) -> None:
+    op = await connect("op")
+    await op.join("#alpha")
+    await op.join("#beta")
+    await op.join("#gamma")
+    other = await connect("other")
+    await other.join("#beta")
+    asker = await connect("asker")
+
+    async def listed(arg: str) -> set[str]:
+        await asker.send(f"LIST {arg}")
+        rooms = set()
+        while (line := await asker.expect(r" (322|323) ")).command == "322":
+            rooms.add(line.params[1])
+        return rooms
+
+    assert await listed("#a*") == {"#alpha"}
+    assert await listed("!#a*") == {"#beta", "#gamma"}
+    assert await listed(">1") == {"#beta"}
+    assert await listed("<2") == {"#alpha", "#gamma"}
+    assert await listed("C<10") == {"#alpha", "#beta", "#gamma"}
+    assert await listed("#gamma") == {"#gamma"}
+
+
+async def test_ban_exceptions_and_invite_exceptions(connect: ClientFactory) -> None:
+    op = await connect("op")
+    await op.join("#room")
+    await op.send("MODE #room +b ba*!*@*")
+    await op.expect(r" MODE #room \+b ")
+    await op.send("MODE #room +e bar!*@*")
+    await op.expect(r" MODE #room \+e bar!\*@\*")
+    baz = await connect("baz")
+    await baz.send("JOIN #room")
+    await baz.expect(r" 474 baz #room ")
+    bar = await connect("bar")
+    await bar.join("#room")
+    await op.send("MODE #room +iI guest!*@*")
+    await op.expect(r" MODE #room \+iI guest!\*@\*")
+    guest = await connect("guest")
+    await guest.join("#room")
+    await baz.send("NICK other")
+    await baz.expect(r" NICK :?other")
+    await baz.send("JOIN #room")
+    await baz.expect(r" 473 other #room ")
+    await op.send("MODE #room +I")
+    assert (await op.expect(r" 346 ")).params[1:3] == ("#room", "guest!*@*")
+    await op.expect(r" 347 op #room ")
+    await op.send("MODE #room e")
+    assert (await op.expect(r" 348 ")).params[2] == "bar!*@*"
+    await op.expect(r" 349 op #room ")
+
+
+async def test_statusmsg_reaches_only_the_rooms_operators(connect: ClientFactory) -> None:
+    op = await connect("op")
+    await op.join("#room")
+    member = await connect("member")
+    await member.join("#room")
+    await member.send("PRIVMSG @#room :psst ops")
+    got = await op.expect(r" PRIVMSG ")
+    assert got.params == ("@#room", "psst ops")
+    await op.send("PRIVMSG #room :everyone")
+    await member.expect(r" PRIVMSG #room :?everyone$")
+    assert not any("psst" in line for line in member.seen)
+
+
+async def test_setname_changes_the_realname_and_tells_setname_room_mates(
+    connect: ClientFactory,
+) -> None:
+    alice = await connect("alice", caps=("setname",))
+    bob = await connect("bob", caps=("setname",))
+    carol = await connect("carol")
+    for client in (alice, bob, carol):
+        await client.join("#room")
+    await alice.expect(r":carol!\S+ JOIN")
+    await alice.send("SETNAME :Alice Liddell")
+    assert (await alice.expect(r" SETNAME ")).params == ("Alice Liddell",)
+    got = await bob.expect(r" SETNAME ")
+    assert (got.source, got.params) == ("alice!~u@127.0.0.1", ("Alice Liddell",))
+    await carol.send("WHOIS alice")
+    assert (await carol.expect(r" 311 ")).params[-1] == "Alice Liddell"
+    assert not any("SETNAME" in line for line in carol.seen)
+    await alice.send("SETNAME :")
+    await alice.expect(r" FAIL SETNAME INVALID_REALNAME ")
+
+
+async def test_names_of_several_rooms_ends_once_and_kick_takes_several_nicks(
+    connect: ClientFactory,
+) -> None:
+    op = await connect("op")
+    await op.join("#one")
+    await op.join("#two")
+    await op.send("NAMES #one,#two")
+    rooms = [(await op.expect(r" 353 ")).params[2] for _ in range(2)]
+    assert rooms == ["#one", "#two"]
+    assert (await op.expect(r" 366 ")).params[1] == "#one,#two"
+    first, second = await connect("first"), await connect("second")
+    await first.join("#one")
+    await second.join("#one")
+    await op.expect(r":second!\S+ JOIN")
+    await op.send("KICK #one first,second :out")
+    assert (await op.expect(r" KICK ")).params[1] == "first"
+    assert (await op.expect(r" KICK ")).params[1] == "second"
+
+
+async def test_invite_without_parameters_lists_ones_invitations(
+    connect: ClientFactory,
+) -> None:
+    op = await connect("op")
+    await op.join("#room")
+    guest = await connect("guest")
+    await op.send("INVITE guest #room")
+    await guest.expect(r" INVITE guest :?#room")
+    await guest.send("INVITE")
+    assert (await guest.expect(r" 336 ")).params[1] == "#room"
+    await guest.expect(r" 337 guest ")
+
+
+async def test_links_shows_this_server(connect: ClientFactory) -> None:
+    client = await connect("someone")
+    await client.send("LINKS")
+    row = await client.expect(r" 364 ")
+    assert row.params[1:] == ("roomchat.local", "roomchat.local", "0 roomchat server")
+    await client.expect(r" 365 someone \* ")

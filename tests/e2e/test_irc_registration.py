@@ -46,7 +46,7 @@ async def test_isupport_advertises_what_clients_need(connect: ClientFactory) -> 
     assert tokens["NETWORK"] == "roomchat"
     assert tokens["CASEMAPPING"] == "rfc8265"
     assert tokens["CHANTYPES"] == "#"
-    assert tokens["CHANMODES"] == "b,k,l,imnst"
+    assert tokens["CHANMODES"] == "beI,k,l,imnst"
     assert tokens["PREFIX"] == "(ov)@+"
     assert tokens["MAXTARGETS"] == "4"
     for key in ("NICKLEN", "CHANNELLEN", "TOPICLEN", "KICKLEN", "AWAYLEN"):
