@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from chat_server.protocol.confusables import skeleton
+
 # Advertised in ISUPPORT; lengths count characters, not bytes.
 NICKLEN = 30
 CHANNELLEN = 64
@@ -27,8 +29,12 @@ _FORBIDDEN_NICK_START = frozenset("#&+%~-$0123456789")
 
 
 def fold(name: str) -> str:
-    """The canonical form for comparing names: NFKC, then full Unicode case folding."""
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+    """The canonical form for comparing names: NFKC, full Unicode case folding, then
+    look-alikes as the ASCII letter they imitate (protocol/confusables.py, after UTS
+    #39's skeletons, as Ergo does): "evan" with a Cyrillic "е" is "evan", so nobody can
+    take a name that reads as someone else's. Names are shown as typed."""
+    return skeleton(
+        unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold()))
 
 
 def _has_bad_char(name: str) -> bool:
