@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from chat_server.hub.commands import STATUSMSG, send_names, send_topic
 from chat_server.hub.events import (
     AwayChanged,
     Chat,
@@ -48,8 +47,10 @@ from chat_server.hub.facts import (
     WallopsSent,
 )
 from chat_server.hub.history import dm_key, room_key
+from chat_server.hub.messaging import STATUSMSG
 from chat_server.hub.model import Ban, Room, User
 from chat_server.hub.operators import kill_message
+from chat_server.hub.rooms import send_names, send_topic
 from chat_server.protocol import names
 from chat_server.protocol import numerics as N
 from chat_server.protocol.message import Message

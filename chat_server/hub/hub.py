@@ -19,11 +19,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from chat_server.config import HistorySection, LimitsSection, OperBlock
-from chat_server.hub import operators as _operators  # noqa: F401 (registers its commands)
-from chat_server.hub import queries as _queries  # noqa: F401 (registers its commands)
 from chat_server.hub.apply import REDUCERS
 from chat_server.hub.bus import Bus, LocalBus
-from chat_server.hub.commands import COMMANDS, VERSION
+from chat_server.hub.commands import COMMANDS
 from chat_server.hub.events import (
     Chat,
     Closing,
@@ -55,6 +53,7 @@ from chat_server.hub.history import (
 from chat_server.hub.model import REMOTE, Peer, Room, User
 from chat_server.hub.monitor import Monitors, came_online, went_offline
 from chat_server.hub.playback import MSGREFTYPES, Refused, Request, entry_events
+from chat_server.hub.table import VERSION
 from chat_server.protocol import names
 from chat_server.protocol import numerics as N
 from chat_server.protocol.message import Message

@@ -3,7 +3,7 @@
 A list belongs to one connection, so it is kept on the node that holds it and is not
 a fact; what it reports (arrivals, quits, nick changes, and with extended-monitor away
 changes) is applied from facts on every node, and each node tells its own watchers.
-Registers into the one command table of `hub/commands.py`. Must not import the
+Registers into the one command table of `hub/table.py`. Must not import the
 session, transport or store layers.
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chat_server.hub.commands import command
 from chat_server.hub.model import User
+from chat_server.hub.table import command
 from chat_server.protocol import names
 from chat_server.protocol import numerics as N
 from chat_server.protocol.message import MAX_REST_BYTES, Message

@@ -3,7 +3,7 @@
 Owns checking an OPER against the `[[opers]]` blocks (argon2id hashes) and the
 operator-only commands; what they change (user mode +o, a KILL, a WALLOPS) is emitted as
 facts and applied in `hub/apply.py`, so every node of a cluster agrees who is an
-operator. Registers into the one command table of `hub/commands.py`. Must not import
+operator. Registers into the one command table of `hub/table.py`. Must not import
 the session, transport or store layers.
 """
 
@@ -15,9 +15,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from chat_server import __version__
-from chat_server.hub.commands import command
 from chat_server.hub.facts import OperUp, UserKilled, WallopsSent
 from chat_server.hub.model import User
+from chat_server.hub.table import command
 from chat_server.protocol import names
 from chat_server.protocol import numerics as N
 from chat_server.protocol.message import Message

@@ -14,7 +14,6 @@ import typing
 import pytest
 from support.plain import FakeLink, irc_user, new_hub, plain_user
 
-from chat_server.hub.commands import CAPABILITIES
 from chat_server.hub.events import (
     AwayChanged,
     Chat,
@@ -37,6 +36,7 @@ from chat_server.hub.events import (
     make_source,
 )
 from chat_server.hub.hub import Hub
+from chat_server.hub.registration import CAPABILITIES
 from chat_server.protocol import numerics as N
 from chat_server.protocol.message import Message, parse_line
 from chat_server.session.irc import IrcSession
