@@ -7,7 +7,20 @@ from support.history import history, texts
 from support.irc import IrcClient
 from support.plain import PlainClient
 
-CAPS = ("batch", "draft/chathistory", "message-tags", "server-time")
+from chat_server.protocol.message import Message
+
+CAPS = ("batch", "draft/chathistory", "echo-message", "message-tags", "server-time")
+
+
+async def all_seen(client: IrcClient, said: list[str]) -> None:
+    waiting = set(said)
+
+    def ticks_off(msg: Message) -> bool:
+        if msg.command == "PRIVMSG" and msg.param(0) == "#dev":
+            waiting.discard(msg.param(1))
+        return not waiting
+
+    await client.expect(ticks_off)
 
 
 async def test_chathistory_on_a_returns_what_was_said_on_b_in_the_same_order(
@@ -25,8 +38,11 @@ async def test_chathistory_on_a_returns_what_was_said_on_b_in_the_same_order(
         text = f"line {i} from {speaker.nick}"
         said.append(text)
         await speaker.send(f"PRIVMSG #dev :{text}")
-    await alice.expect("line 28 ")  # her own line 29 is not echoed to her
-    await bob.expect("line 29 ")
+    # Each node keeps a line when it applies it from the log, in log order, which is not
+    # the order they were sent in: wait until both have seen all thirty (their own lines
+    # come back as echoes), then every one is in both stores.
+    for client in (alice, bob):
+        await all_seen(client, said)
     on_a = await history(alice, "CHATHISTORY LATEST #dev * 50")
     on_b = await history(bob, "CHATHISTORY LATEST #dev * 50")
     assert texts(on_b) == texts(on_a)
