@@ -38,6 +38,7 @@ from chat_server.session.poster import Posters
 from chat_server.session.web import Site, WebSession
 from chat_server.store import SqliteStore, Store, StoreError, make_store
 from chat_server.store.base import DB_NAME, data_dir, export_record
+from chat_server.store.passwords import ThreadPasswords
 from chat_server.tokens import load_tokens
 from chat_server.transport.connection import Connection, Session
 from chat_server.transport.loop import loop_factory
@@ -179,7 +180,7 @@ def hub_settings(config: Config) -> HubSettings:
     return HubSettings(
         name=s.name, network=s.network, description=s.description, password=s.password,
         motd=read_motd(s.motd_file), limits=config.limits, history=config.history,
-        opers=config.opers,
+        opers=config.opers, accounts=config.accounts,
     )
 
 
@@ -280,7 +281,10 @@ class ChatServer:
         if self._open_store:
             await asyncio.to_thread(self.store.open)
             self._open_store = False
-        self.store.start(asyncio.get_running_loop())
+        loop = asyncio.get_running_loop()
+        self.store.start(loop)
+        self.hub.passwords = ThreadPasswords(loop)
+        self.hub.later = loop.call_later
         if self.cluster is not None:
             await self.cluster.open()  # caught up with the network before serving
             self.cluster.start()

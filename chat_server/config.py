@@ -201,6 +201,32 @@ class ClusterSection:
     queue_max: int = 100000
 
 
+@dataclass(slots=True)
+class AccountsSection:
+    # "open": anyone may register an account (REGISTER, NickServ REGISTER); "closed":
+    # only accounts that exist already log in.
+    registration: str = "open"
+    # What happens to someone using a registered nick without logging in: "enforce"
+    # renames them to a guest nick after login_grace seconds, "strict" refuses the nick
+    # (433), "off" lets them keep it.
+    nick_protection: str = "enforce"
+    login_grace: float = 30.0
+    # The nick given to someone renamed by nick protection: this and a number.
+    guest_prefix: str = "Guest"
+    # Shortest and longest password accepted, in characters and bytes.
+    min_password: int = 8
+    max_password: int = 300
+    # Failed logins allowed per account and per address within login_window seconds;
+    # past them every attempt is refused (904) until a delay passes that starts at
+    # login_delay seconds and doubles with each refused attempt, up to login_delay_max.
+    login_attempts: int = 5
+    login_window: float = 60.0
+    login_delay: float = 2.0
+    login_delay_max: float = 300.0
+    # PBKDF2 iterations of the SCRAM-SHA-256 credentials made at registration.
+    scram_iterations: int = 4096
+
+
 @dataclass(frozen=True, slots=True)
 class OperBlock:
     """One `[[opers]]` entry: who may become an IRC operator with OPER."""
@@ -230,6 +256,7 @@ class Config:
     metrics: MetricsSection = field(default_factory=MetricsSection)
     web: WebSection = field(default_factory=WebSection)
     cluster: ClusterSection = field(default_factory=ClusterSection)
+    accounts: AccountsSection = field(default_factory=AccountsSection)
     # [[opers]] blocks: an array of tables, not a section of scalars, so it is read by
     # `_opers` and skipped by everything that walks sections (`sections`).
     opers: tuple[OperBlock, ...] = field(default=(), metadata={"blocks": True})
@@ -321,14 +348,24 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("cluster", "read_batch"): (1, 1 << 20),
     ("cluster", "snapshot_every"): (100, 1 << 30),
     ("cluster", "queue_max"): (1, 1 << 30),
+    ("accounts", "login_grace"): (0.05, 86400),
+    ("accounts", "min_password"): (1, 1000),
+    ("accounts", "max_password"): (8, 4096),
+    ("accounts", "login_attempts"): (1, 1000),
+    ("accounts", "login_window"): (0.05, 86400),
+    ("accounts", "login_delay"): (0.01, 86400),
+    ("accounts", "login_delay_max"): (0.01, 86400),
+    ("accounts", "scram_iterations"): (4096, 1 << 24),
 }
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # Values written into IRC lines as they are: a space or a ':' would change the line.
-_WORDS = {("server", "name"), ("server", "network")}
+_WORDS = {("server", "name"), ("server", "network"), ("accounts", "guest_prefix")}
 _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("server", "log_level"): _LOG_LEVELS,
     ("server", "log_format"): ("text", "json"),
     ("store", "backend"): ("sqlite", "memory", "none"),
+    ("accounts", "registration"): ("open", "closed"),
+    ("accounts", "nick_protection"): ("enforce", "strict", "off"),
 }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from chat_server.hub.accounts import ACCOUNT_REDUCERS, protect
 from chat_server.hub.events import (
     AwayChanged,
     Chat,
@@ -140,6 +141,8 @@ def _nick(hub: Hub, f: NickSet) -> None:
         return
     if f.nick != user.nick:
         hub.change_nick(user, f.nick, f.time, f.msgid)
+        if hub.is_local(user):
+            protect(hub, user)
 
 
 def _left(hub: Hub, f: UserLeft) -> None:
@@ -177,7 +180,7 @@ def _joined(hub: Hub, f: RoomJoined) -> None:
         user.invites.pop(folded, None)
     room.members[user] = status
     user.rooms[folded] = room
-    event = Joined(user.source, room.name, f.time, f.msgid)
+    event = Joined(user.source, room.name, f.time, f.msgid, user.realname)
     hub.record_room(room, event.msgid, event.time, "JOIN", user.source.prefix, (room.name,))
     hub.bus.publish(room, event, user)
     hub.send(user, event)
@@ -442,4 +445,5 @@ REDUCERS: dict[type, Callable[[Hub, Any], None]] = {
     UserKilled: _killed,
     WallopsSent: _wallops,
     RealnameSet: _realname,
+    **ACCOUNT_REDUCERS,
 }

@@ -22,10 +22,12 @@ class Source:
     user: str
     host: str
     prefix: str  # nick!user@host, built once per nick change rather than per delivery
+    # The account they are logged in to, or "" (account-tag, extended-join).
+    account: str = ""
 
 
-def make_source(nick: str, user: str, host: str) -> Source:
-    return Source(nick, user, host, f"{nick}!{user}@{host}")
+def make_source(nick: str, user: str, host: str, account: str = "") -> Source:
+    return Source(nick, user, host, f"{nick}!{user}@{host}", account)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,7 @@ class Joined:
     room: str
     time: float
     msgid: str = ""  # room events are kept in history too, under this id
+    realname: str = ""  # for extended-join (the account is the source's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +117,15 @@ class AwayChanged:
 
     source: Source
     text: str  # empty: back
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class AccountChanged:
+    """Someone logged in (`account`) or out (""): room-mates with account-notify see it."""
+
+    source: Source
+    account: str
     time: float
 
 
@@ -185,6 +197,6 @@ class Closing:
 
 Event = (
     Chat | Joined | Parted | Quit | NickChanged | TopicChanged | Kicked | ModeChanged
-    | AwayChanged | Invited | Playback | TargetsPlayback | HistoryFailed | Reply
+    | AwayChanged | AccountChanged | Invited | Playback | TargetsPlayback | HistoryFailed | Reply
     | ServerMessage | Closing
 )

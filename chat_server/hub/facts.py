@@ -176,16 +176,66 @@ class WallopsSent(NamedTuple):
     time: float
 
 
+class AccountRegistered(NamedTuple):
+    """An account made (REGISTER, NickServ REGISTER) by `uid`, who is logged in to it.
+
+    Carries credentials, never a password: `password_hash` is argon2id (its parameters
+    inside), `scram` the SCRAM-SHA-256 credentials (`hub/accounts.py`), `certfp` the
+    client certificate the account was registered with, or "". The first for a folded
+    name in the log wins."""
+
+    uid: str
+    account: str
+    password_hash: str
+    scram: str
+    certfp: str
+    time: float
+
+
+class AccountDropped(NamedTuple):
+    """The account is deleted; whoever is logged in to it is logged out."""
+
+    uid: str
+    account: str
+
+
+class PasswordSet(NamedTuple):
+    """New credentials for an account (NickServ SET PASSWORD)."""
+
+    uid: str
+    account: str
+    password_hash: str
+    scram: str
+
+
+class CertsSet(NamedTuple):
+    """The client certificate fingerprints that log in to an account by SASL EXTERNAL,
+    space-separated."""
+
+    uid: str
+    account: str
+    certfps: str
+
+
+class LoggedIn(NamedTuple):
+    """`uid` is logged in to `account` ("": logged out), checked on the node that emits it."""
+
+    uid: str
+    account: str
+
+
 Fact = (
     UserArrived | NickSet | UserLeft | RoomJoined | RoomParted | UserKicked | TopicSet
     | RoomModeSet | UserModeSet | AwaySet | InviteSent | Said | NodeDown
     | OperUp | UserFlagsSet | UserKilled | WallopsSent | TaggedSaid | RealnameSet
+    | AccountRegistered | AccountDropped | PasswordSet | CertsSet | LoggedIn
 )
 
 # Changes after which the same person's next command must see the applied state.
 HOLDING: frozenset[type] = frozenset({
     UserArrived, NickSet, RoomJoined, RoomParted, UserKicked, TopicSet, RoomModeSet,
     UserModeSet, AwaySet, InviteSent, OperUp, UserFlagsSet, UserKilled, RealnameSet,
+    AccountRegistered, AccountDropped, PasswordSet, CertsSet, LoggedIn,
 })
 
 LOG_VERSION = 1
@@ -203,6 +253,7 @@ _CLASSES: tuple[type, ...] = (
     RoomModeSet, UserModeSet, AwaySet, InviteSent, Said, NodeDown,
     # Appended, so that the numbers of the kinds above stay what older entries say.
     OperUp, UserFlagsSet, UserKilled, WallopsSent, TaggedSaid, RealnameSet,
+    AccountRegistered, AccountDropped, PasswordSet, CertsSet, LoggedIn,
 )
 _TAGS: dict[type, int] = {cls: i for i, cls in enumerate(_CLASSES)}
 # The type each field must have on the way in: a bad entry is refused, not applied.

@@ -11,14 +11,27 @@ Must not import the session, transport or store layers.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
+import random
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from chat_server.config import HistorySection, LimitsSection, OperBlock
+from chat_server.config import AccountsSection, HistorySection, LimitsSection, OperBlock
+from chat_server.hub.accounts import (
+    Account,
+    InlinePasswords,
+    NullRegistry,
+    Passwords,
+    Registry,
+    RoomRecord,
+    Throttle,
+    nick_refused,
+    protect,
+)
 from chat_server.hub.apply import REDUCERS
 from chat_server.hub.bus import Bus, LocalBus
 from chat_server.hub.commands import COMMANDS
@@ -33,9 +46,11 @@ from chat_server.hub.events import (
     Quit,
     Reply,
     ServerMessage,
+    Source,
     TargetsPlayback,
+    make_source,
 )
-from chat_server.hub.facts import HOLDING, Fact, UserArrived, UserLeft
+from chat_server.hub.facts import HOLDING, Fact, LoggedIn, NickSet, UserArrived, UserLeft
 from chat_server.hub.history import (
     ALL_KINDS,
     MESSAGE_KINDS,
@@ -53,7 +68,7 @@ from chat_server.hub.history import (
 from chat_server.hub.model import REMOTE, Peer, Room, User
 from chat_server.hub.monitor import Monitors, came_online, went_offline
 from chat_server.hub.playback import MSGREFTYPES, Refused, Request, entry_events
-from chat_server.hub.table import VERSION
+from chat_server.hub.table import SERVICES, VERSION
 from chat_server.protocol import names
 from chat_server.protocol import numerics as N
 from chat_server.protocol.message import Message
@@ -76,6 +91,7 @@ class HubSettings:
     history: HistorySection = field(default_factory=HistorySection)
     # [[opers]]: who may become an IRC operator (OPER), replaced on reload.
     opers: tuple[OperBlock, ...] = ()
+    accounts: AccountsSection = field(default_factory=AccountsSection)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +110,8 @@ class Hub:
         *,
         bus: Bus | None = None,
         history: History | None = None,
+        registry: Registry | None = None,
+        passwords: Passwords | None = None,
         clock: Callable[[], float] = time.time,
         node: str = "",
     ) -> None:
@@ -137,6 +155,19 @@ class Hub:
         # Registered people by address, on every node: in a cluster the per-address
         # limit counts the whole network (the transport counts this node's).
         self.hosts: Counter[str] = Counter()
+        # Accounts and registered rooms by folded name (hub/accounts.py), kept by the
+        # registry; password work runs where `passwords` puts it (a thread, in a server).
+        self.accounts: dict[str, Account] = {}
+        self.room_records: dict[str, RoomRecord] = {}
+        self.registry: Registry = registry if registry is not None else NullRegistry()
+        self.passwords: Passwords = passwords if passwords is not None else InlinePasswords()
+        self.throttle = Throttle(settings.accounts, clock)
+        # Runs a callback after a delay, on the loop (the app sets it); without one,
+        # nothing timed happens (nick protection's rename).
+        self.later: Callable[[float, Callable[[], None]], object] = lambda delay, fn: None
+        # Commands waiting to hear whether their fact won in log order (the first
+        # AccountRegistered for a name does), by (uid, what): see `wait_for`.
+        self._waiters: dict[tuple[str, str], Callable[[bool], None]] = {}
 
     # -- delivery ---------------------------------------------------------------
 
@@ -204,6 +235,68 @@ class Hub:
             seen.update(room.members)
         seen.discard(user)
         return seen
+
+    def service_notice(self, user: User, service: str, text: str) -> None:
+        """A NOTICE to `user` from a service (NickServ, ChanServ)."""
+        self.send(user, Chat(self.service_source(service), "NOTICE", user.nick or "*",
+                             text, self.new_msgid(), self.stamp(), False))
+
+    def service_source(self, service: str) -> Source:
+        found = SERVICES.get(names.fold(service))
+        nick = found[0] if found is not None else service
+        return _service_source(nick, self.settings.name)
+
+    def hold(self, user: User) -> None:
+        """Hold `user`'s next commands until `resume`: work of theirs is running off the
+        loop (a password check) and what follows must see its outcome."""
+        user.pending += 1
+
+    def resume(self, user: User, then: Callable[[], None]) -> None:
+        """The work `hold` waited for is done: run `then` as a response to `user`, then
+        the commands that waited. Nothing happens if the user has gone."""
+        if user.pending:
+            user.pending -= 1
+        if user not in self.connections:
+            return
+        outer = user.response is None
+        if outer:
+            user.response = []
+        try:
+            then()
+        finally:
+            if outer:
+                self.flush(user)
+        self._run_held(user)
+
+    def _run_held(self, user: User) -> None:
+        if not user.pending and user.held:
+            held, user.held = user.held, []
+            for msg in held:
+                self.handle(user, msg)
+
+    def wait_for(self, uid: str, what: str, then: Callable[[bool], None]) -> None:
+        """Call `then(won)` when the fact about `what` that `uid` emits next is applied."""
+        self._waiters[uid, what] = then
+
+    def settle(self, uid: str, what: str, won: bool) -> None:
+        """A reducer's answer to `wait_for`."""
+        then = self._waiters.pop((uid, what), None)
+        if then is not None:
+            then(won)
+
+    def rename_guest(self, user: User) -> None:
+        """Nick protection: move `user` off a registered nick to a free guest nick."""
+        prefix = self.settings.accounts.guest_prefix
+        while True:
+            nick = f"{prefix}{random.randrange(10000, 100000)}"[: names.NICKLEN]
+            if names.fold(nick) not in self.users:
+                break
+        self.emit(NickSet(user.uid, nick, self.stamp(), self.new_msgid()))
+
+    def load_registry(self, accounts: Iterable[Account], rooms: Iterable[RoomRecord]) -> None:
+        """What the registry kept, at start (before any connection)."""
+        self.accounts = {a.folded: a for a in accounts}
+        self.room_records = {r.folded: r for r in rooms}
 
     def new_msgid(self) -> str:
         return f"{self._msgid_prefix}{next(self._msgid_counter):x}"
@@ -346,12 +439,20 @@ class Hub:
             self.reply(user, N.ERR_NICKNAMEINUSE, user.nick, "Nickname is already in use")
             user.set_identity("")
             return
+        if nick_refused(self, user, user.nick):
+            self.reply(user, N.ERR_NICKNAMEINUSE, user.nick,
+                       "Nickname is registered to someone else; log in first")
+            user.set_identity("")
+            return
         if self.clustered and self.hosts[user.host] >= self.settings.limits.max_connections_per_ip:
             reason = "Too many connections from your address"
             self.disconnect(user, reason, tell_user=reason)
             return
         self.emit(UserArrived(user.uid, user.nick, user.user, user.host, user.realname,
                               user.secure, user.signon))
+        if user.account:
+            # Logged in while registering (SASL): the rest of the network learns it now.
+            self.emit(LoggedIn(user.uid, user.account))
 
     def arrive(self, fact: UserArrived) -> None:
         """A nickname claim in log order: the first for a folded nick wins."""
@@ -381,6 +482,7 @@ class Hub:
             self.peak_local = max(self.peak_local,
                                   sum(1 for u in self.connections if u.registered))
             self.welcome(user)
+            protect(self, user)
 
     def welcome(self, user: User) -> None:
         s = self.settings
@@ -574,10 +676,7 @@ class Hub:
             self.apply(fact)
         if type(fact) in HOLDING and user.pending:
             user.pending -= 1
-            if not user.pending and user.held:
-                held, user.held = user.held, []
-                for msg in held:
-                    self.handle(user, msg)
+            self._run_held(user)
 
     def handle(self, user: User, msg: Message) -> None:
         """Run one command through the table's shared checks, then its handler; what
@@ -627,3 +726,8 @@ class Hub:
         self.hosts.clear()
         self.monitors = Monitors()
 
+
+
+@functools.lru_cache(maxsize=8)
+def _service_source(nick: str, server: str) -> Source:
+    return make_source(nick, nick, server)

@@ -17,7 +17,7 @@ from chat_server.hub.facts import (
 from chat_server.hub.model import User
 from chat_server.hub.playback import Refused, parse_request
 from chat_server.hub.rooms import banned
-from chat_server.hub.table import BOT_MODE, command
+from chat_server.hub.table import BOT_MODE, SERVICES, command
 from chat_server.protocol import names
 from chat_server.protocol import numerics as N
 from chat_server.protocol.message import MAX_REST_BYTES, Message, format_tags, split_text
@@ -68,6 +68,11 @@ def _chat(hub: Hub, user: User, msg: Message) -> None:
             for piece in _pieces(hub, user, msg.command, status + room.name, text):
                 _said(hub, user, msg.command, status + room.folded, piece, True, tags)
         else:
+            found = SERVICES.get(names.fold(name))
+            if found is not None:
+                if not is_notice and not is_tagmsg:
+                    found[1](hub, user, text)
+                continue
             target = hub.find_user(name)
             if target is None:
                 if not is_notice:

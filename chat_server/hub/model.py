@@ -64,6 +64,7 @@ class User:
     """One connection's person, registered or not; `folded` is the only lookup key."""
 
     __slots__ = (
+        "account",
         "away",
         "cap_negotiating",
         "caps",
@@ -83,6 +84,7 @@ class User:
         "registered",
         "response",
         "rooms",
+        "sasl",
         "secure",
         "signon",
         "source",
@@ -110,6 +112,10 @@ class User:
         self.nick = ""
         self.folded = ""
         self.user = ""
+        # The account logged in to (its name as registered), or "".
+        self.account = ""
+        # A SASL exchange in progress (hub/sasl.py), or None.
+        self.sasl: object | None = None
         self.realname = ""
         self.registered = False
         self.cap_negotiating = False
@@ -134,7 +140,11 @@ class User:
         self.folded = fold(nick)
         if user is not None:
             self.user = user
-        self.source = make_source(self.nick, self.user or "*", self.host)
+        self.source = make_source(self.nick, self.user or "*", self.host, self.account)
+
+    def set_account(self, account: str) -> None:
+        self.account = account
+        self.source = make_source(self.nick, self.user or "*", self.host, account)
 
     @property
     def label(self) -> str:

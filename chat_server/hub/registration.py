@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from chat_server.hub.accounts import SASL_MECHANISMS, nick_refused
 from chat_server.hub.facts import (
     AwaySet,
     NickSet,
     RealnameSet,
 )
 from chat_server.hub.model import User
-from chat_server.hub.table import command
+from chat_server.hub.table import SERVICES, command
 from chat_server.protocol import names
 from chat_server.protocol import numerics as N
 from chat_server.protocol.message import Message
@@ -28,16 +29,21 @@ if TYPE_CHECKING:
 
 
 CAPABILITIES = (
+    "account-notify",
+    "account-tag",
     "away-notify",
     "batch",
     "cap-notify",
+    "draft/account-registration",
     "draft/chathistory",
     "draft/event-playback",
     "echo-message",
+    "extended-join",
     "extended-monitor",
     "labeled-response",
     "message-tags",
     "multi-prefix",
+    "sasl",
     "server-time",
     "setname",
     "userhost-in-names",
@@ -52,12 +58,14 @@ def cap(hub: Hub, user: User, msg: Message) -> None:
     if sub == "LS":
         if not user.registered:
             user.cap_negotiating = True
-        if (number(msg.param(1)) or 0) >= 302:
+        v302 = (number(msg.param(1)) or 0) >= 302
+        if v302:
             user.caps = user.caps | {"cap-notify"}
-        offered = " ".join(offered_caps(hub))
+        # Only 302 clients may be sent values, and only they know STS.
+        offered = " ".join(f"{cap}={cap_value(cap)}" if v302 and cap_value(cap) else cap
+                           for cap in offered_caps(hub))
         sts = sts_policy(hub, user)
-        if sts and msg.param(1).isdigit() and int(msg.param(1)) >= 302:
-            # Only 302 clients may be sent values, and only they know STS.
+        if sts and v302:
             offered += f" sts={sts}"
         hub.send_line(user, "CAP", label, "LS", offered)
     elif sub == "LIST":
@@ -91,10 +99,24 @@ def cap(hub: Hub, user: User, msg: Message) -> None:
 def offered_caps(hub: Hub) -> tuple[str, ...]:
     """CAPABILITIES, but labeled-response only on a server of its own: in a cluster
     what a command's facts lead to comes back from the log after its answer was sent,
-    so one labeled response could not hold it all."""
+    so one labeled response could not hold it all; and account registration only
+    while it is open."""
+    left_out = set()
     if hub.clustered:
-        return tuple(c for c in CAPABILITIES if c != "labeled-response")
-    return CAPABILITIES
+        left_out.add("labeled-response")
+    if hub.settings.accounts.registration != "open":
+        left_out.add("draft/account-registration")
+    return tuple(c for c in CAPABILITIES if c not in left_out) if left_out else CAPABILITIES
+
+
+def cap_value(cap: str) -> str:
+    """The value CAP LS 302 gives a capability, or ""."""
+    if cap == "sasl":
+        return ",".join(SASL_MECHANISMS)
+    if cap == "draft/account-registration":
+        # No e-mail is asked for, and the account name is the nick.
+        return "before-connect"
+    return ""
 
 
 def sts_policy(hub: Hub, user: User) -> str:
@@ -131,9 +153,16 @@ def nick(hub: Hub, user: User, msg: Message) -> None:
         hub.reply(user, N.ERR_ERRONEUSNICKNAME, new, "Erroneous nickname")
         return
     folded = names.fold(new)
+    if folded in SERVICES:
+        hub.reply(user, N.ERR_ERRONEUSNICKNAME, new, "Reserved for a service")
+        return
     holder = hub.users.get(folded)
     if holder is not None and holder is not user:
         hub.reply(user, N.ERR_NICKNAMEINUSE, new, "Nickname is already in use")
+        return
+    if user.registered and nick_refused(hub, user, new):
+        hub.reply(user, N.ERR_NICKNAMEINUSE, new,
+                  "Nickname is registered to someone else; log in first")
         return
     if not user.registered:
         user.set_identity(new)

@@ -17,11 +17,14 @@ from typing import TYPE_CHECKING
 from chat_server import __version__
 from chat_server.hub.model import User
 from chat_server.protocol.message import Message
+from chat_server.protocol.names import fold
 
 if TYPE_CHECKING:
     from chat_server.hub.hub import Hub
 
 Handler = Callable[["Hub", User, Message], None]
+# A service (NickServ, ChanServ) reads what was said to it: PRIVMSG NickServ :TEXT.
+ServiceHandler = Callable[["Hub", User, str], None]
 
 VERSION = f"roomchat-{__version__}"
 
@@ -53,6 +56,19 @@ def command(
 ) -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
         COMMANDS[name] = Command(fn, min_params, before_registration, activity, usage, help)
+        return fn
+
+    return register
+
+
+# Services by folded nick: their nicks can't be taken, and what is said to them reaches
+# their handler, never history nor another person (it may hold a password).
+SERVICES: dict[str, tuple[str, ServiceHandler]] = {}
+
+
+def service(nick: str) -> Callable[[ServiceHandler], ServiceHandler]:
+    def register(fn: ServiceHandler) -> ServiceHandler:
+        SERVICES[fold(nick)] = (nick, fn)
         return fn
 
     return register

@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from chat_server.hub.events import (
+    AccountChanged,
     AwayChanged,
     Chat,
     Closing,
@@ -59,10 +60,19 @@ class IrcForm:
 
     message_tags: bool = False
     server_time: bool = False
+    account_tag: bool = False
+    account_notify: bool = False
+    extended_join: bool = False
 
 
-# The four possible forms, shared by every session instead of one object each.
-_FORMS = {(tags, stamp): IrcForm(tags, stamp) for tags in (False, True) for stamp in (False, True)}
+# Every possible form, shared by every session instead of one object each.
+_FORMS = {key: IrcForm(*key) for key in itertools.product((False, True), repeat=5)}
+_NO_CAPS = _FORMS[False, False, False, False, False]
+
+
+def form_of(caps: frozenset[str]) -> IrcForm:
+    return _FORMS["message-tags" in caps, "server-time" in caps, "account-tag" in caps,
+                  "account-notify" in caps, "extended-join" in caps]
 
 
 # Most replies repeat (the welcome burst, ISUPPORT, the MOTD): their parameters are
@@ -77,12 +87,17 @@ def iso_time(t: float) -> str:
     return f"{whole}.{millis % 1000:03d}Z"
 
 
-def _tags(form: IrcForm, when: float, msgid: str = "") -> dict[str, str] | None:
-    if not (form.server_time or form.message_tags):
+def _tags(form: IrcForm, when: float, msgid: str = "",
+          account: str = "") -> dict[str, str] | None:
+    """Server tags: time, msgid with message-tags, and the sender's account (account-tag,
+    on everything a logged-in person sends)."""
+    if not (form.server_time or form.message_tags or (account and form.account_tag)):
         return None
-    tags = {"time": iso_time(when)}
+    tags = {"time": iso_time(when)} if form.server_time or form.message_tags else {}
     if form.message_tags and msgid:
         tags["msgid"] = msgid
+    if account and form.account_tag:
+        tags["account"] = account
     return tags
 
 
@@ -91,7 +106,7 @@ def _line(tags: dict[str, str] | None, source: str | None, command: str, *params
 
 
 def _chat(f: IrcForm, e: Chat, _: str) -> bytes:
-    tags = _tags(f, e.time, e.msgid)
+    tags = _tags(f, e.time, e.msgid, e.source.account)
     if e.client_tags and f.message_tags:
         # After the server's own tags, as sent ("MUST attach as-is").
         tags = {**(tags or {}), **parse_tags(e.client_tags)}
@@ -102,7 +117,10 @@ def _chat(f: IrcForm, e: Chat, _: str) -> bytes:
 
 
 def _joined(f: IrcForm, e: Joined, _: str) -> bytes:
-    return _line(_tags(f, e.time, e.msgid), e.source.prefix, "JOIN", e.room)
+    tags = _tags(f, e.time, e.msgid, e.source.account)
+    if f.extended_join:
+        return _line(tags, e.source.prefix, "JOIN", e.room, e.source.account or "*", e.realname)
+    return _line(tags, e.source.prefix, "JOIN", e.room)
 
 
 def _parted(f: IrcForm, e: Parted, _: str) -> bytes:
@@ -136,6 +154,12 @@ def _away(f: IrcForm, e: AwayChanged, _: str) -> bytes:
     return _line(_tags(f, e.time), e.source.prefix, "AWAY", *params)
 
 
+def _account(f: IrcForm, e: AccountChanged, _: str) -> bytes:
+    if not f.account_notify:
+        return b""
+    return _line(_tags(f, e.time, "", e.account), e.source.prefix, "ACCOUNT", e.account or "*")
+
+
 def _invited(f: IrcForm, e: Invited, _: str) -> bytes:
     return _line(_tags(f, e.time), e.source.prefix, "INVITE", e.nick, e.room)
 
@@ -154,6 +178,7 @@ _ROOM_RENDERERS: dict[type, Callable[[IrcForm, Any, str], bytes]] = {
     Kicked: _kicked,
     ModeChanged: _mode,
     AwayChanged: _away,
+    AccountChanged: _account,
     Invited: _invited,
     ServerMessage: _server_message,
 }
@@ -210,7 +235,7 @@ class IrcSession(SessionBase):
     __slots__ = ("form", "response_label")
 
     def __init__(self, hub: Hub, link: Link) -> None:
-        self.form = _FORMS[False, False]
+        self.form = _NO_CAPS
         # The label of the command being run (labeled-response), until its response
         # is written.
         self.response_label = ""
@@ -240,8 +265,7 @@ class IrcSession(SessionBase):
     def respond(self, events: list[Event]) -> None:
         """A command's whole answer (or what an applied fact of theirs led to), at once;
         the capabilities it negotiated decide how later room events are written."""
-        caps = self.user.caps
-        self.form = _FORMS["message-tags" in caps, "server-time" in caps]
+        self.form = form_of(self.user.caps)
         render = self.render
         data = b"".join([render(event) for event in events])
         if self.response_label:

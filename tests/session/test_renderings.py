@@ -15,6 +15,7 @@ import pytest
 from support.plain import FakeLink, irc_user, new_hub, plain_user
 
 from chat_server.hub.events import (
+    AccountChanged,
     AwayChanged,
     Chat,
     Closing,
@@ -61,6 +62,7 @@ SAMPLES: dict[str, Event] = {
     "server mode": ModeChanged(None, "#room", "+nt", (), T, "m12"),
     "away": AwayChanged(BOB, "lunch", T),
     "back": AwayChanged(BOB, "", T),
+    "account": AccountChanged(BOB, "bob", T),
     "invited": Invited(BOB, ME, "#room", T),
     "history": Playback(PlaybackKind.CHATHISTORY, "#room", (SAID, Joined(BOB, "#room", T))),
     "replay on join": Playback(PlaybackKind.JOIN, "#room", (SAID,)),
@@ -75,7 +77,8 @@ SAMPLES: dict[str, Event] = {
 # Renderings that may be empty, each for its reason: plain mode never asks for TARGETS;
 # without batches an empty CHATHISTORY answer has no line to frame it.
 PLAIN_MAY_SKIP = frozenset({"history targets"})
-IRC_MAY_SKIP = frozenset({("empty history", "no-caps")})
+# Without account-notify nobody is told of logins.
+IRC_MAY_SKIP = frozenset({("empty history", "no-caps"), ("account", "no-caps")})
 
 
 def test_the_samples_cover_every_event_type() -> None:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from chat_server.hub.events import (
+    AccountChanged,
     AwayChanged,
     Chat,
     Closing,
@@ -141,6 +142,12 @@ def _away(s: PlainSession, e: AwayChanged) -> bytes:
     if e.text:
         return s.stamped(e.time, f"* {e.source.nick} is away: {e.text}")
     return s.stamped(e.time, f"* {e.source.nick} is back.")
+
+
+def _account(s: PlainSession, e: AccountChanged) -> bytes:
+    if e.account:
+        return s.stamped(e.time, f"* {e.source.nick} is logged in as {e.account}.")
+    return s.stamped(e.time, f"* {e.source.nick} logged out.")
 
 
 def _invited(s: PlainSession, e: Invited) -> bytes:
@@ -282,6 +289,7 @@ RENDERERS: dict[type, Callable[[PlainSession, Any], bytes]] = {
     Kicked: _kicked,
     ModeChanged: _mode,
     AwayChanged: _away,
+    AccountChanged: _account,
     Invited: _invited,
     ServerMessage: _server_message,
     Closing: _closing,
