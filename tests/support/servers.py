@@ -25,14 +25,14 @@ from support.hermetic import empty_config, hermetic_env
 LISTENING = re.compile(r"listening on ([\d.]+):(\d+)")
 
 
-SECTIONS = ("server", "store", "history")
+SECTIONS = ("server", "store", "history", "accounts")
 
 
 def make_config(**limits: Any) -> Config:
     """A config on 127.0.0.1:0 keeping history in memory.
 
-    Keyword arguments set [limits] keys; `server_<key>`, `store_<key>` and
-    `history_<key>` set keys of those sections.
+    Keyword arguments set [limits] keys; `server_<key>`, `store_<key>`, `history_<key>`
+    and `accounts_<key>` set keys of those sections.
     """
     config = Config()
     config.server.port = 0
