@@ -23,6 +23,7 @@ from chat_server import __version__
 from chat_server.cluster import ClusterError
 from chat_server.cluster.reading import ReadingHistory
 from chat_server.config import Config, ConfigError, split_address, to_toml
+from chat_server.hub.accounts import NullRegistry
 from chat_server.hub.history import dm_key, room_key
 from chat_server.hub.hub import Hub, HubSettings
 from chat_server.ops import logs
@@ -213,9 +214,12 @@ class ChatServer:
         self.config = config
         self._open_store = store is None
         self.store = store if store is not None else make_store(config)
-        # With --workers, one worker writes the machine's store; the others read it.
-        self.hub = Hub(hub_settings(config), history=self.store if writes_history
-                       else ReadingHistory(self.store))
+        # With --workers, one worker writes the machine's store (history, accounts and
+        # registered rooms); the others read it, and load the registry from it at start.
+        self.hub = Hub(hub_settings(config),
+                       history=self.store if writes_history else ReadingHistory(self.store),
+                       registry=self.store if writes_history else NullRegistry())
+        self.passwords: ThreadPasswords | None = None
         # [cluster] redis: this process is one node of a network sharing a Redis log.
         self.cluster: RedisLog | None = None
         if config.cluster.redis:
@@ -276,14 +280,21 @@ class ChatServer:
         """Accept on `sockets` bound already, or bind the configured address (OSError).
 
         The TLS port, the metrics endpoint and the web port, when configured, likewise
-        (ConfigError for an unusable [web] tokens_file).
+        (ConfigError for an unusable [web] tokens_file). StoreError for a store that
+        cannot be opened or whose accounts and rooms cannot be read.
         """
         if self._open_store:
             await asyncio.to_thread(self.store.open)
             self._open_store = False
+        # The kept accounts and rooms first: the cluster log's facts apply on top of
+        # them, and nobody may connect to a server that does not know them yet.
+        accounts, rooms = await asyncio.to_thread(self.store.load_registry)
+        self.hub.load_registry(accounts, rooms)
+        if accounts or rooms:
+            log.info("%d accounts and %d registered rooms loaded", len(accounts), len(rooms))
         loop = asyncio.get_running_loop()
         self.store.start(loop)
-        self.hub.passwords = ThreadPasswords(loop)
+        self.passwords = self.hub.passwords = ThreadPasswords(loop)
         self.hub.later = loop.call_later
         if self.cluster is not None:
             await self.cluster.open()  # caught up with the network before serving
@@ -326,8 +337,10 @@ class ChatServer:
 
     async def stop(self, reason: str = SHUTDOWN_REASON) -> None:
         """Stop listening, tell every client why, wait a bounded time for them to go;
-        then commit every history entry queued (the goodbyes included) and close."""
+        then commit every history entry and account or room change queued (the goodbyes
+        included) and close."""
         if self.listener is None:
+            self._close_passwords()
             await asyncio.to_thread(self.store.close)
             return
         self.listener.stop_listening()
@@ -336,9 +349,15 @@ class ChatServer:
         self.hub.shutdown(reason)
         await self.listener.wait_closed(self.config.limits.shutdown_grace)
         self.listener = None
+        self._close_passwords()
         await asyncio.to_thread(self.store.close)
         if self.metrics is not None:
             await self.metrics.stop()
+
+    def _close_passwords(self) -> None:
+        if self.passwords is not None:
+            self.passwords.close()
+            self.passwords = None
 
 
 async def reload_config(server: ChatServer, source: ConfigSource, lock: asyncio.Lock) -> None:
@@ -414,9 +433,9 @@ async def serve(
         log.error("%s", exc)
         await server.stop()
         return 2
-    except ClusterError as exc:
+    except (ClusterError, StoreError) as exc:
         log.error("%s", exc)
-        await asyncio.to_thread(server.store.close)
+        await server.stop()
         return 1
     except OSError as exc:
         log.error("cannot listen on %s:%s: %s", config.server.host, config.server.port,

@@ -1,10 +1,12 @@
-"""What every history store is: the hub's History, plus a lifecycle, health and admin.
+"""What every store is: the hub's History and Registry, plus a lifecycle, health and admin.
 
 Owns the meaning of every CHATHISTORY query, once, for all backends: `answer` turns a
 Query into range scans over one target's entries ordered by (time_ms, seq), and a
 backend only supplies those scans (`Scans`). So the memory and SQLite backends cannot
 disagree about bounds, directions or limits. Also owns the bounded in-memory recent
-lines per target (`RecentCache`) that replay on join reads without a query.
+lines per target (`RecentCache`) that replay on join reads without a query, and the
+rows accounts and registered rooms are kept as (`account_row`, `room_row`), so both
+backends keep exactly what the other would.
 Must not import the session or transport layers; the hub's history seam is the contract.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import dataclasses
+import json
 import os
 import time
 from abc import ABC, abstractmethod
@@ -22,6 +25,7 @@ from pathlib import Path
 from typing import Protocol
 
 from chat_server.config import HistorySection, StoreSection
+from chat_server.hub.accounts import Account, RoomRecord
 from chat_server.hub.history import (
     MESSAGE_KINDS,
     Answer,
@@ -46,6 +50,16 @@ LOWEST: Key = (-MAX_SEQ, 0)
 HIGHEST: Key = (MAX_SEQ, 0)
 
 
+# One account as the `accounts` table keeps it: folded name, name, argon2id hash, SCRAM
+# credentials, certificate fingerprints (space-separated), registered time.
+AccountRow = tuple[str, str, str, str, str, float]
+# One registered room as the `rooms` table keeps it, in the order of its columns.
+RoomRow = tuple[str, str, str, float, str, str, float, str, str, int, str, str, str, str]
+# A registry write, as the store queues it: (table, folded name, the row or None to drop).
+Change = tuple[str, str, AccountRow | RoomRow | None]
+Registered = tuple[list[Account], list[RoomRecord]]
+
+
 class StoreError(Exception):
     """The store cannot be used; the message names the path and the problem, in one line."""
 
@@ -68,6 +82,50 @@ def data_dir(store: StoreSection, environ: Mapping[str, str] | None = None) -> P
         return Path(store.data_dir).expanduser()
     base = env.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
     return Path(base, "roomchat")
+
+
+def account_row(account: Account) -> AccountRow:
+    """The account as plain values, taken on the loop when its fact is applied, so the
+    writer never reads an object the hub may change meanwhile."""
+    return (account.folded, account.name, account.password_hash, account.scram,
+            " ".join(account.certfps), account.registered)
+
+
+def account_from_row(row: AccountRow) -> Account:
+    _, name, password_hash, scram, certfps, registered = row
+    return Account(name, password_hash, scram, tuple(certfps.split()), registered)
+
+
+def _masks(masks: tuple[tuple[str, str, float], ...]) -> str:
+    return json.dumps([list(item) for item in masks], ensure_ascii=False)
+
+
+def _unmasks(text: str) -> tuple[tuple[str, str, float], ...]:
+    return tuple((str(mask), str(setter), float(when))
+                 for mask, setter, when in json.loads(text))
+
+
+def room_row(record: RoomRecord) -> RoomRow:
+    """The registered room as plain values (lists and access as JSON), taken on the loop."""
+    return (record.folded, record.name, record.founder, record.registered, record.topic,
+            record.topic_setter, record.topic_time, record.flags, record.key, record.limit,
+            _masks(record.bans), _masks(record.excepts), _masks(record.invexes),
+            json.dumps(record.access, ensure_ascii=False, sort_keys=True))
+
+
+def room_from_row(row: RoomRow) -> RoomRecord:
+    """The record again; ValueError (json's included) or TypeError for JSON that is not
+    what `room_row` writes (a hand-edited row)."""
+    (_, name, founder, registered, topic, topic_setter, topic_time, flags, key, limit,
+     bans, excepts, invexes, access) = row
+    levels = json.loads(access)
+    if not isinstance(levels, dict):
+        raise TypeError(f"the access list of {name} is not a JSON object")
+    return RoomRecord(name, founder, registered, topic=topic, topic_setter=topic_setter,
+                      topic_time=topic_time, flags=flags, key=key, limit=limit,
+                      bans=_unmasks(bans), excepts=_unmasks(excepts),
+                      invexes=_unmasks(invexes),
+                      access={str(k): str(v) for k, v in levels.items()})
 
 
 class Scans(Protocol):
@@ -345,10 +403,10 @@ class CommitTimes:
 
 
 class Store(ABC):
-    """The hub's History with a lifecycle: open (may raise StoreError), start(loop),
-    close (commits everything queued). Health for logs and checks; admin reads and
-    deletes (export, purge, prune) block, so they are for the CLI, tests and threads,
-    never for the event loop."""
+    """The hub's History and Registry with a lifecycle: open (may raise StoreError),
+    load_registry, start(loop), close (commits everything queued). Health for logs and
+    checks; admin reads and deletes (export, purge, prune) block, so they are for the
+    CLI, tests and threads, never for the event loop."""
 
     path: Path | None = None
 
@@ -405,6 +463,32 @@ class Store(ABC):
     @abstractmethod
     def query(self, query: Query, done: Callable[[Answer], None]) -> None: ...
 
+    # -- the hub's Registry -----------------------------------------------------
+    # Called on the loop as facts are applied: each turns its value into a row at once
+    # and queues it (`keep`); nothing here waits for a disk.
+
+    def save_account(self, account: Account) -> None:
+        self.keep(("accounts", account.folded, account_row(account)))
+
+    def drop_account(self, folded: str) -> None:
+        self.keep(("accounts", folded, None))
+
+    def save_room(self, record: RoomRecord) -> None:
+        self.keep(("rooms", record.folded, room_row(record)))
+
+    def drop_room(self, folded: str) -> None:
+        self.keep(("rooms", folded, None))
+
+    @abstractmethod
+    def keep(self, change: Change) -> None:
+        """Write (or, with no row, delete) one account or room, later; the last change
+        of a name wins."""
+
+    @abstractmethod
+    def load_registry(self) -> Registered:
+        """Every account and registered room kept, for `Hub.load_registry`. Blocks: run
+        it in a thread, after `open` and before any connection."""
+
     # -- admin ------------------------------------------------------------------
 
     @abstractmethod
@@ -423,7 +507,8 @@ class Store(ABC):
 
 
 class NullStore(Store):
-    """[store] backend = "none": keeps nothing, answers every query with nothing."""
+    """[store] backend = "none": keeps nothing, answers every query with nothing; no
+    account or registered room outlives the process (the hub holds them meanwhile)."""
 
     def open(self) -> None:
         return None
@@ -440,6 +525,12 @@ class NullStore(Store):
 
     def query(self, query: Query, done: Callable[[Answer], None]) -> None:
         (self.loop or asyncio.get_running_loop()).call_soon(done, [])
+
+    def keep(self, change: Change) -> None:
+        return None
+
+    def load_registry(self) -> Registered:
+        return [], []
 
     def export(self, target: str) -> Iterator[Entry]:
         return iter(())

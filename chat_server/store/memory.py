@@ -1,10 +1,12 @@
-"""The in-memory store: history kept until the process ends (tests, throwaway servers).
+"""The in-memory store: history, accounts and registered rooms kept until the process
+ends (tests, throwaway servers).
 
 Answers every query exactly as the SQLite store does: both give `base.answer` the same
 three scans over entries ordered by (time_ms, seq). Runs on the event loop, which is
 fine for memory (no file, no waiting); answers are still delivered by a later callback,
-as from SQLite, so the hub sees one behaviour. Must not import the session or transport
-layers.
+as from SQLite, so the hub sees one behaviour. Accounts and rooms are kept as the rows
+SQLite would write, so a value the hub changes later is not changed here. Must not
+import the session or transport layers.
 """
 
 from __future__ import annotations
@@ -14,16 +16,23 @@ import bisect
 import itertools
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from chat_server.config import HistorySection, StoreSection
 from chat_server.hub.history import Answer, Entry, Query, dm_parties
 from chat_server.store.base import (
     MAX_SEQ,
+    AccountRow,
+    Change,
     Key,
+    Registered,
+    RoomRow,
     Store,
+    account_from_row,
     answer,
     normalised,
     purge_matcher,
+    room_from_row,
     to_ms,
 )
 
@@ -78,6 +87,8 @@ class MemoryStore(Store):
         self._seq = itertools.count(1)
         self._prune_timer: asyncio.TimerHandle | None = None
         self._clock = clock
+        self._accounts: dict[str, AccountRow] = {}
+        self._rooms: dict[str, RoomRow] = {}
 
     def open(self) -> None:
         return None
@@ -110,6 +121,20 @@ class MemoryStore(Store):
     def query(self, query: Query, done: Callable[[Answer], None]) -> None:
         loop = self.loop or asyncio.get_running_loop()
         loop.call_soon(done, answer(query, self, self.history.chathistory_max))
+
+    # -- the hub's Registry -----------------------------------------------------
+
+    def keep(self, change: Change) -> None:
+        table, folded, row = change
+        kept: dict[str, Any] = self._accounts if table == "accounts" else self._rooms
+        if row is None:
+            kept.pop(folded, None)
+        else:
+            kept[folded] = row
+
+    def load_registry(self) -> Registered:
+        return ([account_from_row(row) for row in self._accounts.values()],
+                [room_from_row(row) for row in self._rooms.values()])
 
     # -- the scans `answer` is built from ----------------------------------------
 

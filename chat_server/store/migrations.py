@@ -41,4 +41,36 @@ MIGRATIONS: list[str] = [
     """
     DROP INDEX entries_by_msgid;
     """,
+    # 4: accounts and registered rooms, one row each under the folded name, written as
+    # their facts are applied (upserts, so a fact applied again changes nothing) and read
+    # once at start. An account keeps its argon2id hash and SCRAM-SHA-256 credentials,
+    # never a password; `certfps` is space-separated. A room's ban, exception and invite
+    # lists are JSON arrays of [mask, setter, time], its access list a JSON object of
+    # folded account -> status letters.
+    """
+    CREATE TABLE accounts (
+        folded        TEXT PRIMARY KEY,
+        name          TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        scram         TEXT NOT NULL,
+        certfps       TEXT NOT NULL,
+        registered    REAL NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE rooms (
+        folded       TEXT PRIMARY KEY,
+        name         TEXT NOT NULL,
+        founder      TEXT NOT NULL,
+        registered   REAL NOT NULL,
+        topic        TEXT NOT NULL,
+        topic_setter TEXT NOT NULL,
+        topic_time   REAL NOT NULL,
+        flags        TEXT NOT NULL,
+        room_key     TEXT NOT NULL,
+        user_limit   INTEGER NOT NULL,
+        bans         TEXT NOT NULL,
+        excepts      TEXT NOT NULL,
+        invexes      TEXT NOT NULL,
+        access       TEXT NOT NULL
+    ) WITHOUT ROWID;
+    """,
 ]

@@ -8,6 +8,7 @@ the machine. Answers go back to the loop with `call_soon_threadsafe`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -36,15 +37,22 @@ class ThreadPasswords:
 
     def _run(self, work: Callable[[], T], done: Callable[[T], None], failed: T) -> None:
         def finished(future: Future[T]) -> None:
+            if future.cancelled():
+                return  # the server is stopping: nobody is waiting for the answer
             exc = future.exception()
             if exc is not None:
                 # Never the password: only what failed.
                 log.error("password work failed: %s", type(exc).__name__)
-                self.loop.call_soon_threadsafe(done, failed)
-                return
-            self.loop.call_soon_threadsafe(done, future.result())
+            # A loop closed meanwhile (the server stopped) raises: nobody to tell.
+            with contextlib.suppress(RuntimeError):
+                self.loop.call_soon_threadsafe(
+                    done, failed if exc is not None else future.result())
 
-        self.pool.submit(work).add_done_callback(finished)
+        try:
+            self.pool.submit(work).add_done_callback(finished)
+        except RuntimeError:  # shut down: the server is stopping
+            self.loop.call_soon(done, failed)
 
     def close(self) -> None:
+        """At stop: work not begun is dropped; what runs finishes in its thread."""
         self.pool.shutdown(wait=False, cancel_futures=True)

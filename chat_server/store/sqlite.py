@@ -1,4 +1,5 @@
 """The SQLite store: one file, roomchat.db, in the data directory; the default backend.
+History, accounts and registered rooms live in it side by side.
 
 Owns the file, its schema version (PRAGMA user_version, moved forward by
 store.migrations) and two threads, so no SQLite call ever runs on the event loop:
@@ -7,6 +8,8 @@ store.migrations) and two threads, so no SQLite call ever runs on the event loop
   store.commit_interval seconds or store.commit_rows rows), applies retention every
   store.prune_interval seconds and runs admin jobs (purge). A failed write keeps its
   entries queued (within store.queue_max) and is retried; `healthy` says so meanwhile.
+  Account and room writes (`keep`) ride in the same transactions, the last change of a
+  name replacing earlier ones, so they are never dropped: there is at most one per name.
 * the reader answers queries on its own connection. It first waits until the writer has
   committed every entry recorded before the query was asked (read-your-writes), waking
   the writer at once, and hands the answer to the loop with call_soon_threadsafe.
@@ -30,7 +33,7 @@ import sqlite3
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -41,13 +44,17 @@ from chat_server.store.base import (
     DB_NAME,
     HIGHEST,
     LOWEST,
+    Change,
     Key,
+    Registered,
     Store,
     StoreError,
+    account_from_row,
     answer,
     data_dir,
     normalised,
     purge_matcher,
+    room_from_row,
     to_ms,
 )
 from chat_server.store.migrations import MIGRATIONS
@@ -63,6 +70,26 @@ PRUNE_SLICE = 10000
 
 _COLUMNS = "target, msgid, time_ms, kind, source, params"
 Row = tuple[str, str, int, str, str, str]
+
+# The registry's tables and their columns, in the order of base.AccountRow and RoomRow.
+REGISTRY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "accounts": ("folded", "name", "password_hash", "scram", "certfps", "registered"),
+    "rooms": ("folded", "name", "founder", "registered", "topic", "topic_setter",
+              "topic_time", "flags", "room_key", "user_limit", "bans", "excepts",
+              "invexes", "access"),
+}
+
+
+def _upsert(table: str, columns: tuple[str, ...]) -> str:
+    """An upsert on the folded name: the same fact written twice (a cluster log applied
+    again, every node writing its own copy) leaves one row, the latest."""
+    updates = ", ".join(f"{column} = excluded.{column}" for column in columns[1:])
+    return (f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+            f"({', '.join('?' * len(columns))}) ON CONFLICT (folded) DO UPDATE SET {updates}")
+
+
+_UPSERTS = {table: _upsert(table, columns) for table, columns in REGISTRY_COLUMNS.items()}
+_DELETES = {table: f"DELETE FROM {table} WHERE folded = ?" for table in REGISTRY_COLUMNS}
 
 
 def encode_params(params: tuple[str, ...]) -> str:
@@ -202,10 +229,17 @@ class SqlScans:
             "SELECT target FROM conversations WHERE party = ?", (party,))]
 
 
-def insert(conn: sqlite3.Connection, entries: Sequence[Entry]) -> None:
-    """Write entries, in order, in one transaction; note new private conversations."""
+def insert(conn: sqlite3.Connection, entries: Sequence[Entry],
+           changes: Iterable[Change] = ()) -> None:
+    """Write entries, in order, and registry changes in one transaction; note new
+    private conversations."""
     conn.execute("BEGIN")
     try:
+        for table, folded, row in changes:
+            if row is None:
+                conn.execute(_DELETES[table], (folded,))
+            else:
+                conn.execute(_UPSERTS[table], row)
         conn.executemany(
             "INSERT OR IGNORE INTO entries"
             " (target, time_ms, msgid, kind, source, nick, params)"
@@ -222,6 +256,11 @@ def insert(conn: sqlite3.Connection, entries: Sequence[Entry]) -> None:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+
+
+def coalesced(changes: Iterable[Change]) -> dict[tuple[str, str], Change]:
+    """The last change of each (table, name), which is all that needs writing."""
+    return {change[:2]: change for change in changes}
 
 
 def forget_empty_conversations(conn: sqlite3.Connection) -> None:
@@ -243,6 +282,7 @@ class SqliteStore(Store):
         self._clock = clock
         self._seq = 0  # entries recorded by this process, in order
         self._pending: deque[tuple[int, Entry]] = deque()  # filled on the loop
+        self._changes: deque[Change] = deque()  # registry writes, filled on the loop
         self._wake = threading.Event()
         self._state = threading.Condition()  # guards the fields below
         self._committed = 0
@@ -304,17 +344,20 @@ class SqliteStore(Store):
             return
         self._closed = True
         if not self._threads:
-            if self._pending:
+            if self._pending or self._changes:
                 try:
                     conn = connect(self.db, busy_timeout=self.settings.busy_timeout)
                     try:
-                        insert(conn, [entry for _, entry in self._pending])
+                        insert(conn, [entry for _, entry in self._pending],
+                               coalesced(self._changes).values())
                     finally:
                         conn.close()
                 except sqlite3.Error as exc:
-                    log.error("history: %d entries could not be written to %s and are "
-                              "lost: %s", len(self._pending), self.db, exc)
+                    log.error("history: %d entries and %d account or room changes could "
+                              "not be written to %s and are lost: %s", len(self._pending),
+                              len(self._changes), self.db, exc)
                 self._pending.clear()
+                self._changes.clear()
             return
         self._stopping = True
         self._wake.set()
@@ -347,11 +390,42 @@ class SqliteStore(Store):
     def query(self, query: Query, done: Callable[[Answer], None]) -> None:
         self._reads.put((query, self._seq, done))
 
+    # -- the hub's Registry -----------------------------------------------------
+
+    def keep(self, change: Change) -> None:
+        # Committed by the writer within store.commit_interval, like an entry.
+        self._changes.append(change)
+
+    def load_registry(self) -> Registered:
+        try:
+            conn = connect(self.db, busy_timeout=self.settings.busy_timeout)
+            conn.execute("PRAGMA query_only = ON")
+        except sqlite3.Error as exc:
+            raise StoreError(f"history database {self.db}: cannot open it: {exc}") from None
+        try:
+            columns = REGISTRY_COLUMNS
+            accounts = [account_from_row(row) for row in conn.execute(
+                f"SELECT {', '.join(columns['accounts'])} FROM accounts")]
+            rooms = []
+            for row in conn.execute(f"SELECT {', '.join(columns['rooms'])} FROM rooms"):
+                try:
+                    rooms.append(room_from_row(row))
+                except (ValueError, TypeError) as exc:
+                    raise StoreError(f"history database {self.db}: registered room "
+                                     f"{row[1]!r} does not read: {exc}") from None
+            return accounts, rooms
+        except sqlite3.Error as exc:
+            raise StoreError(f"history database {self.db}: cannot read accounts and "
+                             f"rooms: {exc}") from None
+        finally:
+            conn.close()
+
     # -- the writer thread ------------------------------------------------------
 
     def _write_loop(self) -> None:
         conn: sqlite3.Connection | None = None
         held: deque[tuple[int, Entry]] = deque()
+        changes: dict[tuple[str, str], Change] = {}  # kept while writes fail
         dirty: set[str] | None = None  # targets written since the last pass; None: all
         next_prune = time.monotonic() + self.settings.prune_interval
         failing_since: float | None = None
@@ -362,6 +436,9 @@ class SqliteStore(Store):
             stopping = self._stopping
             while self._pending:
                 held.append(self._pending.popleft())
+            while self._changes:
+                change = self._changes.popleft()
+                changes[change[:2]] = change
             # Bounded while writes fail; a burst while they succeed is written, not dropped.
             excess = len(held) - self.settings.queue_max if failing_since else 0
             if excess > 0:
@@ -374,24 +451,26 @@ class SqliteStore(Store):
             try:
                 if conn is None:
                     conn = connect(self.db, busy_timeout=self.settings.busy_timeout)
-                while held:
+                while held or changes:
                     size = min(len(held), self.settings.commit_rows)
                     batch = [held.popleft() for _ in range(size)]
                     began = time.perf_counter()
                     try:
-                        insert(conn, [entry for _, entry in batch])
+                        insert(conn, [entry for _, entry in batch], changes.values())
                     except sqlite3.Error:
                         held.extendleft(reversed(batch))
                         raise
+                    changes.clear()
                     self.commit_times.observe(time.perf_counter() - began)
                     # Read each time: a reload may set [history] max_per_target.
                     if dirty is not None and self.history.max_per_target:
                         dirty.update(entry.target for _, entry in batch)
                     if failing_since is not None:
                         written_while_failing += len(batch)
-                    with self._state:
-                        self._committed = batch[-1][0]
-                        self._state.notify_all()
+                    if batch:
+                        with self._state:
+                            self._committed = batch[-1][0]
+                            self._state.notify_all()
             except sqlite3.Error as exc:
                 with self._state:
                     first = not self._error
@@ -417,10 +496,11 @@ class SqliteStore(Store):
                     self._prune_pass(conn, dirty)
                     dirty = set()
                     next_prune = time.monotonic() + self.settings.prune_interval
-            if stopping and not self._pending:
-                if held:
-                    log.error("history: %d entries could not be written to %s and are lost",
-                              len(held), self.db)
+            if stopping and not self._pending and not self._changes:
+                if held or changes:
+                    log.error("history: %d entries and %d account or room changes could "
+                              "not be written to %s and are lost", len(held), len(changes),
+                              self.db)
                 break
         if conn is not None:
             conn.close()
