@@ -387,12 +387,19 @@ def _logged_in(hub: Hub, f: LoggedIn) -> None:
 
 
 def _set_login(hub: Hub, user: User, account: str) -> None:
-    """Change who `user` is logged in as; tell them (900/901) and room-mates that asked
-    (account-notify)."""
+    """Change who `user` is logged in as; tell them (900/901) and those who asked
+    (account-notify): room-mates, MONITOR watchers with extended-monitor, and the person
+    themselves ("including themselves", after the 900 as Ergo sends it)."""
+    before = user.source
     user.set_account(account)
     if not user.registered:
         return
-    hub.fanout(hub.neighbours(user), AccountChanged(user.source, account, hub.clock()))
+    event = AccountChanged(before, account, hub.clock())
+    told = hub.neighbours(user)
+    told.update(u for u in hub.monitors.of(user.folded)
+                if "extended-monitor" in u.caps and "account-notify" in u.caps)
+    told.discard(user)
+    hub.fanout(told, event)
     if not hub.is_local(user):
         return
     if account:
@@ -400,6 +407,9 @@ def _set_login(hub: Hub, user: User, account: str) -> None:
                   f"You are now logged in as {account}")
     else:
         hub.reply(user, N.RPL_LOGGEDOUT, user.source.prefix, "You are now logged out")
+    if "account-notify" in user.caps:
+        hub.send(user, event)  # a plain session, which asks for nothing, has its 900
+    if not account:
         protect(hub, user)
 
 

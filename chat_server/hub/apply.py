@@ -47,7 +47,7 @@ from chat_server.hub.facts import (
     UserModeSet,
     WallopsSent,
 )
-from chat_server.hub.history import dm_key, room_key
+from chat_server.hub.history import private_key, room_key
 from chat_server.hub.messaging import STATUSMSG
 from chat_server.hub.model import Ban, Room, User
 from chat_server.hub.operators import kill_message
@@ -86,7 +86,8 @@ def _said(hub: Hub, f: Said | TaggedSaid) -> None:
         return
     event = Chat(user.source, f.command, target.nick, f.text, f.msgid, f.time, False, tags)
     if kept:
-        hub.record_chat(user, event, dm_key(user.folded, target.folded))
+        hub.record_chat(user, event, private_key(user.folded, user.account, target.folded,
+                                                 target.account))
     if target is user:
         # To oneself: the message received, apart from the echo of one's response.
         hub.fanout((user,), event)

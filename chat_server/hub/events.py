@@ -122,9 +122,10 @@ class AwayChanged:
 
 @dataclass(frozen=True, slots=True)
 class AccountChanged:
-    """Someone logged in (`account`) or out (""): room-mates with account-notify see it."""
+    """Someone logged in (`account`) or out (""): room-mates with account-notify see it,
+    and so do they themselves."""
 
-    source: Source
+    source: Source  # as they were until now: its account is the one they leave
     account: str
     time: float
 

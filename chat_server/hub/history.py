@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
+from chat_server.protocol.names import fold
+
 # What a client without draft/event-playback may see: messages only.
 MESSAGE_KINDS: frozenset[str] = frozenset({"PRIVMSG", "NOTICE"})
 # Room events kept for draft/event-playback, beside the messages.
@@ -28,17 +30,43 @@ def room_key(folded_room: str) -> str:
     return folded_room
 
 
-def dm_key(folded_a: str, folded_b: str) -> str:
+# Marks a party of a private conversation that is an account rather than a nick: no
+# folded nick starts with it (protocol/names.py), so "~alice" is never a nick.
+ACCOUNT_MARK = "~"
+
+
+def account_party(folded_account: str) -> str:
+    """An account as one side of a private conversation."""
+    return ACCOUNT_MARK + folded_account
+
+
+def party_account(party: str) -> str:
+    """The folded account of an account party; "" for a nick."""
+    return party[1:] if party.startswith(ACCOUNT_MARK) else ""
+
+
+def dm_key(party_a: str, party_b: str) -> str:
     """A private conversation is kept once, readable by both parties.
 
-    Folded nicks contain no space and never start with a CHANTYPE, so the key can
-    collide neither with another pair nor with a room.
+    A party is a folded nick or an `account_party`. Neither contains a space nor starts
+    with a CHANTYPE, so the key can collide neither with another pair nor with a room.
     """
-    return " ".join(sorted((folded_a, folded_b)))
+    return " ".join(sorted((party_a, party_b)))
+
+
+def private_key(folded_a: str, account_a: str, folded_b: str, account_b: str) -> str:
+    """Where a private conversation between two people is kept: under their two
+    accounts when both are logged in, so that it follows them to other nicks and
+    connections; under their two folded nicks otherwise. Accounts are given as held
+    (`User.account`), "" for someone not logged in."""
+    if account_a and account_b:
+        return dm_key(account_party(fold(account_a)), account_party(fold(account_b)))
+    return dm_key(folded_a, folded_b)
 
 
 def dm_parties(key: str) -> tuple[str, str] | None:
-    """The two folded nicks of a private conversation's key; None for a room key."""
+    """The two parties (folded nicks or account parties) of a private conversation's
+    key; None for a room key."""
     a, sep, b = key.partition(" ")
     return (a, b) if sep else None
 
@@ -91,9 +119,10 @@ class Query:
     the asker may see (nothing is dropped after the query and pages never shrink).
 
     The hub checks who may read `target` before asking. For TARGETS, `targets` lists
-    the keys the asker may read and `start`/`end` are TIMESTAMP refs; `party` (the
-    asker's folded nick) adds every private conversation kept with them, so partners
-    who are offline, unknown to the hub, are found too.
+    the keys the asker may read and `start`/`end` are TIMESTAMP refs; `parties` (the
+    asker's folded nick, and their `account_party` when logged in) adds every private
+    conversation kept with them, so partners who are offline, unknown to the hub, are
+    found too.
     """
 
     sub: Sub
@@ -103,7 +132,7 @@ class Query:
     kinds: frozenset[str] = MESSAGE_KINDS
     end: Ref | None = None
     targets: tuple[str, ...] = ()
-    party: str = ""
+    parties: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,8 +61,10 @@ from chat_server.hub.history import (
     Query,
     Sub,
     TargetActivity,
-    dm_key,
+    account_party,
     dm_parties,
+    party_account,
+    private_key,
     room_key,
 )
 from chat_server.hub.model import REMOTE, Peer, Room, User
@@ -581,8 +583,10 @@ class Hub:
         """Check that `user` may read the target, ask the store, answer when it replies.
 
         A room is readable by its members, a private conversation by its two parties
-        (whether or not the other one is online). The answer comes later, on the loop;
-        it is dropped if the user has gone by then.
+        (whether or not the other one is online): a nick names the conversation with
+        whoever holds it now, or with the account of that name when nobody does
+        (`_private_key_with`). The answer comes later, on the loop; it is dropped if
+        the user has gone by then.
         """
         if request.sub is Sub.TARGETS:
             self._ask_targets(user, request)
@@ -597,7 +601,7 @@ class Hub:
             key, shown = room_key(room.folded), room.name
         elif names.is_valid_nick(target):
             other = self.find_user(target)
-            key = dm_key(user.folded, names.fold(target))
+            key = self._private_key_with(user, target, other)
             shown = other.nick if other is not None else target
         else:
             raise Refused("INVALID_TARGET", (sub, target), "Messages could not be retrieved")
@@ -611,30 +615,78 @@ class Hub:
 
         self.history.query(query, done)
 
+    def _private_key_with(self, user: User, nick: str, other: User | None) -> str:
+        """The key of `user`'s conversation with `nick` (held by `other`, or by nobody
+        now): the pair of accounts when both are logged in (hub/history.py,
+        `private_key`). Someone offline counts as logged in to the account registered
+        as their nick, since an account's name is its nick."""
+        if other is not None:
+            return private_key(user.folded, user.account, other.folded, other.account)
+        folded = names.fold(nick)
+        owner = self.accounts.get(folded)
+        return private_key(user.folded, user.account, folded,
+                           owner.name if owner is not None else "")
+
     def _ask_targets(self, user: User, request: Request) -> None:
         # Rooms the user is in; the store adds every private conversation of the user
-        # (`party`), offline partners included, whom the hub does not know. Only messages
-        # make a conversation active, whatever events the client can play back.
+        # (`parties`: their nick's, and their account's when logged in), offline
+        # partners included, whom the hub does not know. Only messages make a
+        # conversation active, whatever events the client can play back.
         keys = [room_key(folded) for folded in user.rooms]
+        parties: tuple[str, ...] = (user.folded,)
+        if user.account:
+            parties += (account_party(names.fold(user.account)),)
         query = Query(Sub.TARGETS, "", request.start, request.limit, MESSAGE_KINDS,
-                      request.end, tuple(keys), party=user.folded)
+                      request.end, tuple(keys), parties)
 
         def done(answer: Answer) -> None:
             if user not in self.connections:
                 return
-            rows = [(self._conversation_name(user, row.target), row.time)
-                    for row in answer if isinstance(row, TargetActivity)]
+            found = [row for row in answer if isinstance(row, TargetActivity)]
+            nicks = self._nicks_of_accounts(
+                {party_account(other) for row in found
+                 if (other := self._other_party(parties, row.target))})
+            rows = [(self._conversation_name(parties, row.target, nicks), row.time)
+                    for row in found]
             self.send(user, TargetsPlayback(tuple(rows)))
 
         self.history.query(query, done)
 
-    def _conversation_name(self, user: User, key: str) -> str:
-        """How `user` names a kept conversation: the room, or the other party's nick."""
+    @staticmethod
+    def _other_party(mine: tuple[str, ...], key: str) -> str:
+        """The party of a private conversation that is not the asker ("" for a room)."""
         parties = dm_parties(key)
         if parties is None:
+            return ""
+        return parties[1] if parties[0] in mine else parties[0]
+
+    def _nicks_of_accounts(self, wanted: set[str]) -> dict[str, str]:
+        """Folded account -> the nick of someone online logged in to it, for those of
+        `wanted` that anyone is. One pass over the people, comparing names as held (a
+        login holds the account's name as registered), however many rows ask."""
+        wanted.discard("")
+        names_held = {self.accounts[a].name: a for a in wanted if a in self.accounts}
+        if not names_held:
+            return {}
+        return {names_held[u.account]: u.nick for u in self.users.values()
+                if u.account in names_held}
+
+    def _conversation_name(self, mine: tuple[str, ...], key: str,
+                           nicks: dict[str, str]) -> str:
+        """How the asker (whose parties are `mine`) names a kept conversation: the
+        room, or the other party's nick now. An account conversation is named by the
+        nick of someone logged in to it (`nicks`), else by the account's name, which
+        CHATHISTORY reads back as the same conversation."""
+        other = self._other_party(mine, key)
+        if not other:
             room = self.rooms.get(key)
             return room.name if room is not None else key
-        other = parties[1] if parties[0] == user.folded else parties[0]
+        account = party_account(other)
+        if account:
+            if account in nicks:
+                return nicks[account]
+            found_account = self.accounts.get(account)
+            return found_account.name if found_account is not None else account
         found = self.users.get(other)
         return found.nick if found is not None else other
 

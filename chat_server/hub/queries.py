@@ -85,7 +85,7 @@ def _whox_row(hub: Hub, target: User, channel: str, flags: str, fields: str,
         "t": token or "0", "c": channel, "u": target.user, "i": target.host,
         "h": target.host, "s": hub.settings.name, "n": target.nick, "f": flags,
         "d": "0", "l": str(int(hub.clock() - target.last_active)),
-        "a": "0",  # no accounts
+        "a": target.account or "0",  # "`0` is used for [account] when the user is logged out"
         "o": "n/a", "r": target.realname,
     }
     return [values[f] for f in WHOX_FIELDS if f in fields]
@@ -151,6 +151,8 @@ def whois(hub: Hub, user: User, msg: Message) -> None:
         hub.reply(user, N.RPL_WHOISBOT, target.nick, "is a bot")
     if target.secure:
         hub.reply(user, N.RPL_WHOISSECURE, target.nick, "is using a secure connection")
+    if target.account:
+        hub.reply(user, N.RPL_WHOISACCOUNT, target.nick, target.account, "is logged in as")
     if target.certfp and target is user:
         hub.reply(user, N.RPL_WHOISCERTFP, target.nick,
                   f"has client certificate fingerprint {target.certfp}")

@@ -125,43 +125,53 @@ def _joined(f: IrcForm, e: Joined, _: str) -> bytes:
 
 def _parted(f: IrcForm, e: Parted, _: str) -> bytes:
     params = (e.room, e.reason) if e.reason else (e.room,)
-    return _line(_tags(f, e.time, e.msgid), e.source.prefix, "PART", *params)
+    return _line(_tags(f, e.time, e.msgid, e.source.account), e.source.prefix, "PART", *params)
 
 
 def _quit(f: IrcForm, e: Quit, _: str) -> bytes:
-    return _line(_tags(f, e.time, e.msgid), e.source.prefix, "QUIT", e.reason)
+    return _line(_tags(f, e.time, e.msgid, e.source.account), e.source.prefix, "QUIT",
+                 e.reason)
 
 
 def _nick(f: IrcForm, e: NickChanged, _: str) -> bytes:
-    return _line(_tags(f, e.time, e.msgid), e.source.prefix, "NICK", e.new_nick)
+    return _line(_tags(f, e.time, e.msgid, e.source.account), e.source.prefix, "NICK",
+                 e.new_nick)
 
 
 def _topic(f: IrcForm, e: TopicChanged, _: str) -> bytes:
-    return _line(_tags(f, e.time, e.msgid), e.source.prefix, "TOPIC", e.room, e.topic)
+    return _line(_tags(f, e.time, e.msgid, e.source.account), e.source.prefix, "TOPIC",
+                 e.room, e.topic)
 
 
 def _kicked(f: IrcForm, e: Kicked, _: str) -> bytes:
-    return _line(_tags(f, e.time, e.msgid), e.source.prefix, "KICK", e.room, e.nick, e.reason)
+    return _line(_tags(f, e.time, e.msgid, e.source.account), e.source.prefix, "KICK",
+                 e.room, e.nick, e.reason)
 
 
 def _mode(f: IrcForm, e: ModeChanged, server: str) -> bytes:
-    source = e.source.prefix if e.source else server
-    return _line(_tags(f, e.time, e.msgid), source, "MODE", e.target, e.modes, *e.args)
+    if e.source is None:
+        return _line(_tags(f, e.time, e.msgid), server, "MODE", e.target, e.modes, *e.args)
+    return _line(_tags(f, e.time, e.msgid, e.source.account), e.source.prefix, "MODE",
+                 e.target, e.modes, *e.args)
 
 
 def _away(f: IrcForm, e: AwayChanged, _: str) -> bytes:
     params = (e.text,) if e.text else ()
-    return _line(_tags(f, e.time), e.source.prefix, "AWAY", *params)
+    return _line(_tags(f, e.time, "", e.source.account), e.source.prefix, "AWAY", *params)
 
 
 def _account(f: IrcForm, e: AccountChanged, _: str) -> bytes:
+    """account-notify; its account tag is the one held until this change, as in the
+    account-tag spec's example (`@account=hax0r :user ACCOUNT bob`)."""
     if not f.account_notify:
         return b""
-    return _line(_tags(f, e.time, "", e.account), e.source.prefix, "ACCOUNT", e.account or "*")
+    return _line(_tags(f, e.time, "", e.source.account), e.source.prefix, "ACCOUNT",
+                 e.account or "*")
 
 
 def _invited(f: IrcForm, e: Invited, _: str) -> bytes:
-    return _line(_tags(f, e.time), e.source.prefix, "INVITE", e.nick, e.room)
+    return _line(_tags(f, e.time, "", e.source.account), e.source.prefix, "INVITE", e.nick,
+                 e.room)
 
 
 def _server_message(f: IrcForm, e: ServerMessage, _: str) -> bytes:

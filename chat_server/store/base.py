@@ -35,6 +35,7 @@ from chat_server.hub.history import (
     RefKind,
     Sub,
     TargetActivity,
+    account_party,
     dm_parties,
 )
 from chat_server.protocol.names import fold
@@ -143,7 +144,8 @@ class Scans(Protocol):
         """The time of the newest entry of those kinds with after_ms < time < before_ms."""
 
     def conversations(self, party: str) -> list[str]:
-        """The keys of the private conversations kept with `party` (a folded nick)."""
+        """The keys of the private conversations kept with `party` (a folded nick, or
+        an account party: hub/history.py)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -233,8 +235,8 @@ def _targets(query: Query, scans: Scans, limit: int) -> list[TargetActivity]:
     a, b = to_ms(query.start.time), to_ms(end.time)
     low, high = min(a, b), max(a, b)
     keys = list(query.targets)
-    if query.party:
-        keys += scans.conversations(query.party)
+    for party in query.parties:
+        keys += scans.conversations(party)
     found = []
     for target in dict.fromkeys(keys):
         ms = scans.latest(target, low, high, query.kinds)
@@ -250,7 +252,7 @@ def purge_matcher(target: str | None, nick: str | None,
     """Which entries a purge removes: every criterion given must hold (at least one is).
 
     `nick` (folded) matches what that person said and both sides of their private
-    conversations.
+    conversations, those kept under the account of that name included.
     """
     if target is None and nick is None and before is None:
         raise ValueError("purge needs a target, a nick or a time")
@@ -261,7 +263,9 @@ def purge_matcher(target: str | None, nick: str | None,
             return False
         if nick is not None:
             parties = dm_parties(entry.target)
-            if fold(entry.nick) != nick and (parties is None or nick not in parties):
+            if fold(entry.nick) != nick and (
+                    parties is None or (nick not in parties
+                                        and account_party(nick) not in parties)):
                 return False
         return cutoff is None or to_ms(entry.time) < cutoff
 

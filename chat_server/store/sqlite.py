@@ -38,7 +38,7 @@ from concurrent.futures import Future
 from pathlib import Path
 
 from chat_server.config import HistorySection, StoreSection
-from chat_server.hub.history import ALL_KINDS, Answer, Entry, Query, dm_parties
+from chat_server.hub.history import ALL_KINDS, Answer, Entry, Query, account_party, dm_parties
 from chat_server.protocol.names import fold
 from chat_server.store.base import (
     DB_NAME,
@@ -644,7 +644,9 @@ class SqliteStore(Store):
                 where.append("target = ?")
                 args.append(target)
             if nick is not None:
-                conversations = SqlScans(conn).conversations(nick)
+                scans = SqlScans(conn)
+                conversations = (scans.conversations(nick)
+                                 + scans.conversations(account_party(nick)))
                 marks = ",".join("?" * len(conversations))
                 where.append(f"(nick = ? OR target IN ({marks}))")
                 args += [nick, *conversations]

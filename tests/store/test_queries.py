@@ -180,13 +180,30 @@ async def test_targets_finds_the_askers_conversations_the_hub_does_not_know(
     store.record(entry(2, T0 + 2, target="al zed", nick="zed"))  # zed is offline
     store.record(entry(3, T0 + 3, target="bo cy"))  # not al's
     store.record(entry(4, T0 + 4, target="#a"))
-    query = Query(Sub.TARGETS, "", ts(T0), 10, end=ts(T0 + 10), targets=("#a",), party="al")
+    query = Query(Sub.TARGETS, "", ts(T0), 10, end=ts(T0 + 10), targets=("#a",), parties=("al",))
     answer = await ask(store, query)
     assert [(row.target, row.time) for row in answer if isinstance(row, TargetActivity)] == [
         ("al bo", T0 + 1), ("al zed", T0 + 2), ("#a", T0 + 4)]
     await asyncio.to_thread(lambda: store.purge(nick="zed"))
     answer = await ask(store, query)
     assert [row.target for row in answer if isinstance(row, TargetActivity)] == ["al bo", "#a"]
+
+
+async def test_conversations_kept_by_account_are_found_and_purged_by_that_name(
+    store: Store,
+) -> None:
+    store.record(entry(1, T0 + 1, target="al bo"))
+    store.record(entry(2, T0 + 2, target="~al ~bo", nick="bob"))  # by account
+    store.record(entry(3, T0 + 3, target="~bo ~cy", nick="bob"))  # not al's
+    query = Query(Sub.TARGETS, "", ts(T0), 10, end=ts(T0 + 10), parties=("al", "~al"))
+    answer = await ask(store, query)
+    assert [row.target for row in answer if isinstance(row, TargetActivity)] == [
+        "al bo", "~al ~bo"]
+    # Purging a nick takes the conversations of the account of that name too, both sides.
+    await asyncio.to_thread(lambda: store.purge(nick="al"))
+    everyone = Query(Sub.TARGETS, "", ts(T0), 10, end=ts(T0 + 10), parties=("~bo",))
+    answer = await ask(store, everyone)
+    assert [row.target for row in answer if isinstance(row, TargetActivity)] == ["~bo ~cy"]
 
 
 async def test_both_backends_give_the_same_answers(make_store: MakeStore) -> None:
