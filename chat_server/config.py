@@ -218,13 +218,15 @@ class AccountsSection:
     max_password: int = 300
     # Failed logins allowed per account and per address within login_window seconds;
     # past them every attempt is refused (904) until a delay passes that starts at
-    # login_delay seconds and doubles with each refused attempt, up to login_delay_max.
+    # login_delay seconds and doubles with each further failure, up to login_delay_max.
     login_attempts: int = 5
     login_window: float = 60.0
     login_delay: float = 2.0
     login_delay_max: float = 300.0
     # PBKDF2 iterations of the SCRAM-SHA-256 credentials made at registration.
     scram_iterations: int = 4096
+    # Client certificates one account may list for SASL EXTERNAL (NickServ CERT ADD).
+    max_certs: int = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,6 +358,7 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("accounts", "login_delay"): (0.01, 86400),
     ("accounts", "login_delay_max"): (0.01, 86400),
     ("accounts", "scram_iterations"): (4096, 1 << 24),
+    ("accounts", "max_certs"): (1, 100),
 }
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # Values written into IRC lines as they are: a space or a ':' would change the line.

@@ -235,7 +235,9 @@ def throttle_keys(account: str, host: str) -> tuple[str, str]:
 
 
 def throttled_text(wait: float) -> str:
-    return f"Too many failed logins; try again in {math.ceil(wait)} seconds"
+    seconds = max(1, math.ceil(wait))
+    return (f"Too many failed logins to this account or from your address; try again in "
+            f"{seconds} second{'s' if seconds != 1 else ''}")
 
 
 # -- checking and logging in ------------------------------------------------------
@@ -251,15 +253,17 @@ def check_password(hub: Hub, user: User, name: str, password: str,
     and call `done(account, "")` or `done(None, why)` in a response to `user`. The
     user's next commands wait for the answer; nothing is done if they have left."""
     keys = throttle_keys(name, user.host)
+    account = find_account(hub, name)
+    # A name that is no account is not logged: it may be a password typed in its place.
+    shown = repr(account.name) if account is not None else "(unknown)"
     wait = hub.throttle.wait(keys)
     if wait > 0:
-        log.warning("login to account %r from %s refused: too many failures", name, user.host)
+        log.warning("login to account %s from %s refused: too many failures", shown, user.host)
         done(None, throttled_text(wait))
         return
-    account = find_account(hub, name)
     if account is None:
         hub.throttle.failed(keys[1:])
-        log.warning("failed login to unknown account %r from %s", name, user.host)
+        log.warning("failed login to an unknown account from %s", user.host)
         done(None, "Invalid account credentials")
         return
 
@@ -331,6 +335,9 @@ def protect(hub: Hub, user: User) -> None:
         owner_now = nick_owner(hub, nick)
         if owner_now is None or names.fold(user.account) == owner_now.folded:
             return
+        hub.service_notice(user, "NickServ",
+                           f"{nick} is a registered nickname and you did not log in to it "
+                           f"within {grace:g} seconds, so you are renamed to a guest nick.")
         hub.rename_guest(user)
 
     hub.later(grace, expire)

@@ -15,8 +15,10 @@ from __future__ import annotations
 from chat_server.hub import (  # noqa: F401 (each registers its commands)
     messaging,
     monitor,
+    nickserv,
     operators,
     queries,
+    register,
     registration,
     rooms,
 )
