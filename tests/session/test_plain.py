@@ -240,8 +240,8 @@ def test_queries_read_as_lines() -> None:
         ("/kick bob", "! Only operators of #lobby can do that."),
         ("/nick bob", "! Nickname bob is taken."),
         ("/history bob many", "! Usage: /history [NICK|ROOM] [N]"),
-        ("/register hunter2", "! Registering a nickname is not available yet on this server."),
-        ("/login me hunter2", "! Logging in is not available yet on this server."),
+        ("/register hunter2", "! That password is too short: use at least 8 characters."),
+        ("/login me hunter2", "! Invalid account credentials; you are not logged in."),
     ],
 )
 def test_mistakes_get_a_clear_error_line(typed: str, answer: str) -> None:

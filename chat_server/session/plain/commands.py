@@ -111,7 +111,7 @@ def _nick(s: PlainSession, rest: str) -> None:
     if s.stage is Stage.NICK:
         s.choose_nick(rest)
     else:
-        s.run(Message("NICK", (rest,)))
+        s.change_nick(rest)
 
 
 @plain("join", "ROOM [KEY]", min_args=1, hub="JOIN",
@@ -211,14 +211,31 @@ def _history(s: PlainSession, rest: str) -> None:
         s.history(target, count)
 
 
-@plain("register", "PASSWORD", help="Register your nickname (not available yet).")
+@plain("register", "PASSWORD", min_args=1,
+       help="Register your nickname as an account with PASSWORD; next time, the "
+       "nickname asks for it.")
 def _register(s: PlainSession, rest: str) -> None:
-    s.not_yet("Registering a nickname")
+    s.register(rest)
 
 
-@plain("login", "NAME PASSWORD", help="Log in to a registered nickname (not available yet).")
+@plain("login", "[NAME] PASSWORD", min_args=1, at_prompt=True,
+       help="Log in to account NAME (your nickname without NAME); at the nickname "
+       "prompt, also take NAME as your nickname.")
 def _login(s: PlainSession, rest: str) -> None:
-    s.not_yet("Logging in")
+    words = rest.split()
+    if len(words) > 2:
+        s.write(P.error("Usage: /login [NAME] PASSWORD (a password has no spaces)"))
+    elif len(words) == 2:
+        s.login(words[0], words[1])
+    elif s.stage is Stage.NICK:
+        s.write(P.error("Pick a nickname first, or /login NAME PASSWORD:"))
+    else:
+        s.login(s.user.nick, words[0])
+
+
+@plain("logout", help="Log out of your account.")
+def _logout(s: PlainSession, rest: str) -> None:
+    s.logout()
 
 
 @plain("kick", "NICK [REASON]", min_args=1, hub="KICK",

@@ -36,7 +36,7 @@ from chat_server.hub.events import (
 )
 from chat_server.protocol import numerics as N
 from chat_server.protocol import plain as P
-from chat_server.protocol.names import CHANTYPES
+from chat_server.protocol.names import CHANTYPES, fold
 from chat_server.protocol.text import number
 from chat_server.session.plain.state import Stage
 
@@ -50,6 +50,9 @@ _WELCOME_BURST = frozenset({
     N.RPL_LUSERME, N.RPL_LOCALUSERS, N.RPL_GLOBALUSERS,
     N.RPL_MOTDSTART, N.RPL_MOTD, N.RPL_ENDOFMOTD, N.ERR_NOMOTD,
 })
+# How NickServ's notices tell IRC users to log in, which plain users do with /login.
+_IRC_IDENTIFY = "/msg NickServ IDENTIFY password"
+_NICKSERV = fold("NickServ")
 # Replies that only complete another one, or only matter to IRC clients.
 _SILENT_REPLIES = frozenset({
     N.RPL_TOPICWHOTIME, N.RPL_CREATIONTIME, N.RPL_WHOISSERVER, N.RPL_ENDOFWHOIS,
@@ -93,6 +96,9 @@ def _chat(s: PlainSession, e: Chat) -> bytes:
             body = f"-> {e.target}: {text}"
     elif action is not None:
         body = f"<- * {nick} {action}"
+    elif e.command == "NOTICE" and fold(nick) == _NICKSERV:
+        # NickServ says how IRC users do things; plain mode has its own commands.
+        body = f"<- -{nick}- {text.replace(_IRC_IDENTIFY, '/login PASSWORD')}"
     elif e.command == "NOTICE":
         body = f"<- -{nick}- {text}"
     else:
@@ -114,8 +120,9 @@ def _quit(s: PlainSession, e: Quit) -> bytes:
 
 
 def _nick(s: PlainSession, e: NickChanged) -> bytes:
-    # In one's own response the rename is done already: the new nick is one's own.
-    if s.personal and s.is_me(e.new_nick):
+    # In one's own response the rename is done already: the new nick is one's own. A
+    # rename not asked for (nick protection's) reaches its person before it is done.
+    if (s.personal and s.is_me(e.new_nick)) or s.is_me(e.source.nick):
         return s.stamped(e.time, f"* You are now known as {e.new_nick}.")
     return s.stamped(e.time, f"* {e.source.nick} is now known as {e.new_nick}.")
 
@@ -313,6 +320,8 @@ _REPLIES: dict[str, Callable[[PlainSession, tuple[str, ...]], bytes]] = {
     N.RPL_WHOISCHANNELS: lambda s, p: _now(s, f"* {p[0]} is in {p[1]}"),
     N.RPL_WHOISIDLE: _whois_idle,
     N.RPL_INVITING: lambda s, p: _now(s, f"* Invited {p[0]} to {p[1]}."),
+    N.RPL_LOGGEDIN: lambda s, p: _now(s, f"* You are now logged in as {p[1]}."),
+    N.RPL_LOGGEDOUT: lambda s, p: _now(s, "* You are now logged out."),
 }
 
 

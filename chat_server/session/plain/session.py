@@ -9,10 +9,18 @@ of sockets (it writes through `Link`) or of asyncio.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
+from chat_server.hub.accounts import (
+    Account,
+    check_password,
+    log_in,
+    log_out,
+    nick_owner,
+)
 from chat_server.hub.events import Event, Joined, Parted, Reply
 from chat_server.hub.hub import Hub
+from chat_server.hub.table import SERVICES
 from chat_server.protocol import plain as P
 from chat_server.protocol.message import Message
 from chat_server.protocol.names import fold
@@ -21,11 +29,18 @@ from chat_server.session.plain.commands import HELP_ORDER, PLAIN_COMMANDS
 from chat_server.session.plain.render import render, render_response
 from chat_server.session.plain.state import FORMS, Stage, room_name
 
+# What a registered nickname is answered (docs/PLAIN-MODE.md).
+PASSWORD_PROMPT = "This nickname is registered. Password:"
+# At the password prompt these and /help are commands; any other line is the password.
+PASSWORD_PROMPT_COMMANDS = frozenset({"/nick", "/quit"})
+
 
 class PlainSession(SessionBase):
     """Bridges one connection to the hub in plain mode; is the hub's Peer for it."""
 
     __slots__ = (
+        "checking",
+        "claiming",
         "current",
         "current_name",
         "default_room",
@@ -36,6 +51,7 @@ class PlainSession(SessionBase):
         "replaying",
         "stage",
         "timestamps",
+        "typed_ahead",
     )
 
     def __init__(self, hub: Hub, link: Link, default_room: str) -> None:
@@ -58,6 +74,13 @@ class PlainSession(SessionBase):
         self.current_name = ""
         # True while kept lines are rendered: times from another day then show the date.
         self.replaying = False
+        # The registered nickname whose password is asked for (Stage.PASSWORD).
+        self.claiming = ""
+        # True while a password is checked off the loop; what is typed meanwhile waits
+        # in typed_ahead, so that it reads as the check's outcome says (a line typed
+        # after the password is said in a room only once the login let the person in).
+        self.checking = False
+        self.typed_ahead: list[bytes] = []
         super().__init__(hub, link, self)
         # Plain users see their own messages come back, placed in the room's order.
         self.user.caps = frozenset({"echo-message"})
@@ -91,11 +114,17 @@ class PlainSession(SessionBase):
     def on_line(self, raw: bytes) -> None:
         if self.stage is Stage.CLOSED:
             return
+        if self.checking:
+            self.typed_ahead.append(raw)
+            return
         if len(raw) > self.max_line:
             self.on_overlong()
             return
         typed = P.clean_input(raw)
         text = typed.text
+        if self.stage is Stage.PASSWORD:
+            self._password_line(typed)
+            return
         if not text.strip():
             return  # an empty line decides nothing and says nothing
         is_command = text.startswith(P.COMMAND_CHAR) and not text.startswith(P.COMMAND_CHAR * 2)
@@ -131,7 +160,21 @@ class PlainSession(SessionBase):
         self.hub.handle(self.user, msg)
 
     def choose_nick(self, nick: str) -> None:
-        """Register with the chosen nickname; the welcome leads to the default room."""
+        """Register with the chosen nickname; the welcome leads to the default room. A
+        registered nickname is taken only with its password."""
+        if self._needs_password(nick):
+            self._ask_password(nick)
+            return
+        self._register_as(nick)
+
+    def change_nick(self, nick: str) -> None:
+        """/nick once in: a registered nickname asks for its password first."""
+        if self._needs_password(nick):
+            self._ask_password(nick)
+            return
+        self.run(Message("NICK", (nick,)))
+
+    def _register_as(self, nick: str) -> None:
         self.run(Message("NICK", (nick,)))
         if not self.user.nick:
             return  # the hub said why, and the error line asks again
@@ -255,14 +298,140 @@ class PlainSession(SessionBase):
                               "//text says /text."))
         if self.stage is Stage.NICK:
             self.write(P.line("Pick a nickname:"))
+        elif self.stage is Stage.PASSWORD:
+            self.write(P.line(PASSWORD_PROMPT))
 
     def history(self, target: str, count: int) -> None:
         """The last `count` messages of a room or a private conversation; they arrive
         when the store answers, framed by divider lines."""
         self.run(Message("CHATHISTORY", ("LATEST", target, "*", str(count))))
 
-    def not_yet(self, what: str) -> None:
-        self.write(P.error(f"{what} is not available yet on this server."))
+    # -- accounts -------------------------------------------------------------------
+
+    def _needs_password(self, nick: str) -> bool:
+        """Whether taking `nick` asks for its password: it is registered to an account
+        this person is not logged in to, nick protection is on, and nobody holds it
+        (then the hub says it is taken, without a password being typed in vain)."""
+        hub = self.hub
+        if hub.settings.accounts.nick_protection == "off" or fold(nick) in SERVICES:
+            return False
+        owner = nick_owner(hub, nick)
+        if owner is None or fold(self.user.account) == owner.folded:
+            return False
+        holder = hub.find_user(nick)
+        return holder is None or holder is self.user
+
+    def _ask_password(self, nick: str) -> None:
+        self.stage = Stage.PASSWORD
+        self.claiming = nick
+        self.write(P.line(f"* {nick} belongs to an account: {self._way_out()}."))
+        self.write(P.line(PASSWORD_PROMPT))
+
+    def _way_out(self) -> str:
+        if self.user.registered:
+            return f"an empty line keeps you {self.user.nick}"
+        return "an empty line or /nick OTHER picks another nickname"
+
+    def _password_line(self, typed: P.TypedLine) -> None:
+        """A line at the password prompt: the password, or one of the ways out. The
+        password goes to the check and nowhere else: not to a room, not to history,
+        not back to the screen."""
+        text = typed.text.strip()
+        name = text.split(maxsplit=1)[0].lower() if text else ""
+        if name == "/help":
+            self.show_help(text[len(name):].strip())
+            return
+        if not text or name in PASSWORD_PROMPT_COMMANDS:
+            self.claiming = ""
+            self.stage = Stage.CHAT if self.user.registered else Stage.NICK
+            if text:
+                self.command(text[1:])
+            elif self.user.registered:
+                self.write(self.stamped(self.hub.clock(), f"* You are still {self.user.nick}."))
+            else:
+                self.write(P.line("Pick a nickname:"))
+            return
+        if not typed.valid_utf8:
+            self.write(P.error("That was not valid UTF-8; type the password again:"))
+            return
+        nick = self.claiming
+        self.check_login(nick, text, lambda: self._take(nick))
+
+    def _take(self, nick: str) -> None:
+        """Logged in to the nickname asked for: take it."""
+        self.claiming = ""
+        if self.user.registered:
+            self.stage = Stage.CHAT
+            if nick != self.user.nick:
+                self.run(Message("NICK", (nick,)))
+        else:
+            self.stage = Stage.NICK
+            self._register_as(nick)
+
+    def check_login(self, name: str, password: str, then: Callable[[], None]) -> None:
+        """Check `password` for account `name` (off the loop, within the brute-force
+        limits); logged in, run `then`. Lines typed meanwhile wait for the answer."""
+        self.checking = True
+
+        def done(account: Account | None, why: str) -> None:
+            self.checking = False
+            if account is None:
+                if self.stage is Stage.PASSWORD:
+                    self.write(P.error(f"{why}. Password ({self._way_out()}):"))
+                elif self.stage is Stage.NICK:
+                    self.write(P.error(f"{why}; you are not logged in. Pick a nickname:"))
+                else:
+                    self.write(P.error(f"{why}; you are not logged in."))
+            else:
+                log_in(self.hub, self.user, account)
+                then()
+            # What the login led to is read before the lines typed after it: the
+            # welcome first, then what was typed ahead, in the room it led to.
+            self.hub.flush(self.user)
+            waiting, self.typed_ahead = self.typed_ahead, []
+            for raw in waiting:
+                self.on_line(raw)
+
+        check_password(self.hub, self.user, name, password, done)
+
+    def login(self, name: str, password: str) -> None:
+        """/login: at the nickname prompt it also picks NAME; once in, it logs in
+        without changing the nickname, as NickServ IDENTIFY does."""
+        account = self.user.account
+        if account:
+            self.write(P.error(f"You are logged in as {account} already; /logout first."))
+        elif self.stage is Stage.NICK:
+            self.check_login(name, password, lambda: self._register_as(name))
+        else:
+            self.check_login(name, password, lambda: None)
+
+    def logout(self) -> None:
+        if not self.user.account:
+            self.write(P.error("You are not logged in."))
+            return
+        log_out(self.hub, self.user)
+
+    def register(self, password: str) -> None:
+        """/register: the current nickname becomes an account, through NickServ. What
+        is plainly wrong is said here as a `! ` line; NickServ answers the rest."""
+        user, settings = self.user, self.hub.settings.accounts
+        if settings.registration != "open":
+            self.write(P.error("Registration is closed on this server."))
+        elif user.account:
+            self.write(P.error(f"You are logged in as {user.account} already."))
+        elif nick_owner(self.hub, user.nick) is not None:
+            self.write(P.error(f"{user.nick} is registered already; "
+                               "/login PASSWORD if it is yours."))
+        elif len(password.split()) != 1:
+            self.write(P.error("A password is one word, without spaces: /register PASSWORD"))
+        elif len(password) < settings.min_password:
+            self.write(P.error(f"That password is too short: use at least "
+                               f"{settings.min_password} characters."))
+        elif len(password.encode()) > settings.max_password:
+            self.write(P.error(f"That password is too long: at most "
+                               f"{settings.max_password} bytes."))
+        else:
+            self.run(Message("PRIVMSG", ("NickServ", f"REGISTER {password}")))
 
     # -- helpers ----------------------------------------------------------------
 

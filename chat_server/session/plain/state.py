@@ -14,6 +14,7 @@ from chat_server.protocol.names import CHANTYPES
 
 class Stage(Enum):
     NICK = auto()  # at the nickname prompt: a line is a nickname to try
+    PASSWORD = auto()  # a registered nickname was picked: a line is its password
     JOINING = auto()  # registered, the first join on its way: its answer is the welcome
     CHAT = auto()  # registered: a line is said in the current room or run as a /command
     CLOSED = auto()  # the hub has let go of this user; later lines are ignored
