@@ -1,14 +1,12 @@
 """The IRCv3 account features over real sockets: WHOIS 330, WHOX %a, account-tag,
 account-notify, extended-join, and private history kept by account.
 
-People are logged in here by the facts a login emits (AccountRegistered, LoggedIn), as
-NickServ and SASL do once they have checked a password.
+People make accounts and log in with NickServ (REGISTER, IDENTIFY); they are logged
+out by the fact a logout emits, since nothing offers to log out yet.
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
 from collections.abc import AsyncIterator
 
 import pytest
@@ -17,10 +15,11 @@ from support.irc import ClientFactory, IrcClient
 from support.servers import running_server
 
 from chat_server.app import ChatServer
-from chat_server.hub.accounts import Credentials, make_credentials
-from chat_server.hub.facts import AccountRegistered, LoggedIn
+from chat_server.hub.facts import LoggedIn
 from chat_server.protocol import names
 from chat_server.protocol.message import Message, parse_line
+
+PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture
@@ -29,26 +28,19 @@ async def server() -> AsyncIterator[ChatServer]:
         yield srv
 
 
-@functools.cache
-def credentials() -> Credentials:
-    return make_credentials("correct horse battery", 4096)
-
-
 def uid_of(server: ChatServer, nick: str) -> str:
     return server.hub.users[names.fold(nick)].uid
 
 
-async def register_account(server: ChatServer, client: IrcClient, account: str) -> None:
-    """Make `account` with `client` logged in to it, and wait for their 900."""
-    hub = server.hub
-    creds = await asyncio.to_thread(credentials)
-    hub.emit(AccountRegistered(uid_of(server, client.nick), account, *creds, "", hub.stamp()))
-    await client.expect(rf" 900 {client.nick} \S+ {account} ")
+async def register_account(client: IrcClient) -> None:
+    """An account named after the client's nick, the client logged in to it."""
+    await client.send(f"PRIVMSG NickServ :REGISTER {PASSWORD}")
+    await client.expect(rf" 900 {client.nick} \S+ {client.nick} ", timeout=20)
 
 
-async def log_in(server: ChatServer, client: IrcClient, account: str) -> None:
-    server.hub.emit(LoggedIn(uid_of(server, client.nick), account))
-    await client.expect(rf" 900 {client.nick} \S+ {account} ")
+async def log_in(client: IrcClient, account: str) -> None:
+    await client.send(f"PRIVMSG NickServ :IDENTIFY {account} {PASSWORD}")
+    await client.expect(rf" 900 {client.nick} \S+ {account} ", timeout=20)
 
 
 async def log_out(server: ChatServer, client: IrcClient) -> None:
@@ -74,11 +66,11 @@ def received(client: IrcClient, command: str) -> list[Message]:
 
 
 async def test_whois_shows_the_account_of_a_logged_in_person_only(
-    server: ChatServer, connect: ClientFactory,
+    connect: ClientFactory,
 ) -> None:
     alice = await connect("alice")
     await connect("bob")
-    await register_account(server, alice, "alice")
+    await register_account(alice)
     await alice.send("WHOIS alice")
     account = await alice.expect(r" (330|318) ")
     assert account.command == "330"
@@ -94,7 +86,7 @@ async def test_whox_a_is_the_account_or_0(server: ChatServer, connect: ClientFac
     bob = await connect("bob")
     await alice.join("#dev")
     await bob.join("#dev")
-    await register_account(server, alice, "alice")
+    await register_account(alice)
     await alice.send("WHO #dev %tnaf,42")
     rows = [await alice.expect(r" 354 "), await alice.expect(r" 354 ")]
     await alice.expect(r" 315 ")
@@ -110,14 +102,14 @@ async def test_whox_a_is_the_account_or_0(server: ChatServer, connect: ClientFac
 
 
 async def test_account_tag_only_for_clients_that_negotiated_it(
-    server: ChatServer, connect: ClientFactory,
+    connect: ClientFactory,
 ) -> None:
     alice = await connect("alice", ("account-tag", "echo-message"))
     bob = await connect("bob", ("account-tag", "message-tags"))
     carol = await connect("carol")
     for client in (alice, bob, carol):
         await client.join("#dev")
-    await register_account(server, alice, "alice")
+    await register_account(alice)
 
     await alice.send("PRIVMSG #dev :hello")
     to_bob = await bob.expect(r"PRIVMSG #dev :?hello$")
@@ -153,11 +145,11 @@ async def test_account_tag_only_for_clients_that_negotiated_it(
     assert not [line for line in carol.seen if "account=" in line]
 
 
-async def test_account_tag_on_a_labeled_echo(server: ChatServer, connect: ClientFactory) -> None:
+async def test_account_tag_on_a_labeled_echo(connect: ClientFactory) -> None:
     alice = await connect("alice", ("account-tag", "echo-message", "labeled-response",
                                     "message-tags"))
     await connect("bob")
-    await register_account(server, alice, "alice")
+    await register_account(alice)
     await alice.send("@label=L1 PRIVMSG bob :hi")
     echo = await alice.expect(r"PRIVMSG bob :?hi$")
     assert echo.tags.get("label") == "L1" and echo.tags.get("account") == "alice"
@@ -176,7 +168,7 @@ async def test_account_notify_tells_room_mates_that_asked_and_the_person(
     for client in (alice, bob, carol):
         await client.join("#dev")
 
-    await register_account(server, alice, "alice")
+    await register_account(alice)
     line = await bob.expect(r" ACCOUNT ")
     assert line.source == "alice!~u@127.0.0.1" and line.params == ("alice",)
     # "including themselves", after the 900.
@@ -187,7 +179,7 @@ async def test_account_notify_tells_room_mates_that_asked_and_the_person(
     assert (await bob.expect(r" ACCOUNT ")).params == ("*",)
     assert (await alice.expect(r" ACCOUNT ")).params == ("*",)
 
-    await log_in(server, alice, "alice")
+    await log_in(alice, "alice")
     assert (await bob.expect(r" ACCOUNT ")).params == ("alice",)
 
     for client in (carol, dave):
@@ -202,7 +194,7 @@ async def test_account_notify_carries_the_account_tag_of_the_account_left(
     bob = await connect("bob", ("account-notify", "account-tag"))
     await alice.join("#dev")
     await bob.join("#dev")
-    await register_account(server, alice, "alice")
+    await register_account(alice)
     login = await bob.expect(r" ACCOUNT ")
     assert login.params == ("alice",) and "account" not in login.tags
     await log_out(server, alice)
@@ -211,14 +203,14 @@ async def test_account_notify_carries_the_account_tag_of_the_account_left(
 
 
 async def test_extended_join_gives_the_account_or_star_and_the_realname(
-    server: ChatServer, connect: ClientFactory,
+    connect: ClientFactory,
 ) -> None:
     bob = await connect("bob", ("extended-join",))
     carol = await connect("carol")
     alice = await connect("alice")
     await bob.join("#dev")
     await carol.join("#dev")
-    await register_account(server, alice, "alice")
+    await register_account(alice)
     await alice.send("JOIN #dev")
     joined = await bob.expect(r"^:alice!\S+ JOIN #dev")
     assert bob.seen[-1] == ":alice!~u@127.0.0.1 JOIN #dev alice :Test User alice"
@@ -237,12 +229,12 @@ async def test_extended_join_gives_the_account_or_star_and_the_realname(
 
 
 async def test_private_history_follows_a_logged_in_person_to_a_new_nick_and_connection(
-    server: ChatServer, connect: ClientFactory,
+    connect: ClientFactory,
 ) -> None:
     alice = await connect("alice", FULL_CAPS)
     bob = await connect("bob", FULL_CAPS)
-    await register_account(server, alice, "alice")
-    await register_account(server, bob, "bob")
+    await register_account(alice)
+    await register_account(bob)
     await alice.send("PRIVMSG bob :hi bob")
     await bob.expect(r"PRIVMSG bob :hi bob")
     await bob.send("PRIVMSG alice :hi alice")
@@ -264,7 +256,7 @@ async def test_private_history_follows_a_logged_in_person_to_a_new_nick_and_conn
 
     # A new connection on another nick, logged in again.
     again = await connect("alice_", FULL_CAPS)
-    await log_in(server, again, "alice")
+    await log_in(again, "alice")
     assert texts(await history(bob, "CHATHISTORY LATEST alice_ * 10")) == everything
     assert texts(await history(again, "CHATHISTORY LATEST bob * 10")) == everything
 
@@ -282,12 +274,12 @@ async def test_private_history_follows_a_logged_in_person_to_a_new_nick_and_conn
 
 
 async def test_private_history_of_people_not_logged_in_stays_with_the_nicks(
-    server: ChatServer, connect: ClientFactory,
+    connect: ClientFactory,
 ) -> None:
     carol = await connect("carol", FULL_CAPS)
     dave = await connect("dave", FULL_CAPS)
     bob = await connect("bob", FULL_CAPS)
-    await register_account(server, bob, "bob")  # only one of a pair logged in: by nick too
+    await register_account(bob)  # only one of a pair logged in: by nick too
     await carol.send("PRIVMSG dave :hi dave")
     await dave.expect(r"PRIVMSG dave :hi dave")
     await bob.send("PRIVMSG dave :from bob")
