@@ -227,6 +227,8 @@ class AccountsSection:
     scram_iterations: int = 4096
     # Client certificates one account may list for SASL EXTERNAL (NickServ CERT ADD).
     max_certs: int = 10
+    # Rooms one account may register with ChanServ (each is kept in the store).
+    max_rooms_per_account: int = 15
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,6 +361,7 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("accounts", "login_delay_max"): (0.01, 86400),
     ("accounts", "scram_iterations"): (4096, 1 << 24),
     ("accounts", "max_certs"): (1, 100),
+    ("accounts", "max_rooms_per_account"): (1, 100000),
 }
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # Values written into IRC lines as they are: a space or a ':' would change the line.

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from chat_server.hub import chanserv
 from chat_server.hub.accounts import ACCOUNT_REDUCERS, protect
 from chat_server.hub.events import (
     AwayChanged,
@@ -172,19 +173,22 @@ def _joined(hub: Hub, f: RoomJoined) -> None:
         return
     room = hub.rooms.get(folded)
     if room is None:
-        room = Room(f.room, folded, f.time)
+        # The first one in runs the room, unless it is registered (hub/chanserv.py).
+        room, status = chanserv.new_room(hub, f.room, folded, f.time)
         hub.rooms[folded] = room
-        status = "o"  # the first one in runs the room
     else:
         status = ""
+    given = chanserv.join_status(hub, user, room)
     if user.invites:
         user.invites.pop(folded, None)
-    room.members[user] = status
+    room.members[user] = "".join(sorted(set(status + given)))
     user.rooms[folded] = room
     event = Joined(user.source, room.name, f.time, f.msgid, user.realname)
     hub.record_room(room, event.msgid, event.time, "JOIN", user.source.prefix, (room.name,))
     hub.bus.publish(room, event, user)
     hub.send(user, event)
+    if given:
+        chanserv.joined(hub, user, room, given, f.time)
     if user.away:
         # away-notify: "... as well as when a user joins and has an away message set".
         watchers = [m for m in room.members if m is not user and "away-notify" in m.caps]
@@ -246,14 +250,17 @@ def _topic(hub: Hub, f: TopicSet) -> None:
                     (room.name, room.topic))
     hub.bus.publish(room, event, user)
     hub.send(user, event)
+    chanserv.keep(hub, room)
 
 
 def _room_modes(hub: Hub, f: RoomModeSet) -> None:
-    found = _member(hub, f.uid, f.room)
+    items = f.changes.split(MODE_SEP)
+    # ChanServ OP and DEOP: shown as the service's, for someone who may not be in it.
+    by_service = chanserv.mode_service(items)
+    found = _member(hub, f.uid, f.room) if not by_service else _service_acting(hub, f)
     if found is None:
         return
     user, room = found
-    items = f.changes.split(MODE_SEP)
     changes = ""
     out_args: list[str] = []
     for i in range(0, len(items) - 1, 2):
@@ -268,11 +275,22 @@ def _room_modes(hub: Hub, f: RoomModeSet) -> None:
     if not changes:
         return
     modes = _compact(changes)
-    event = ModeChanged(user.source, room.name, modes, tuple(out_args), f.time, f.msgid)
-    hub.record_room(room, event.msgid, event.time, "MODE", user.source.prefix,
+    source = hub.service_source(by_service) if by_service else user.source
+    event = ModeChanged(source, room.name, modes, tuple(out_args), f.time, f.msgid)
+    hub.record_room(room, event.msgid, event.time, "MODE", source.prefix,
                     (room.name, modes, *out_args))
-    hub.bus.publish(room, event, user)
-    hub.send(user, event)
+    if user in room.members:
+        hub.bus.publish(room, event, user)
+        hub.send(user, event)
+    else:
+        hub.bus.publish(room, event)
+    chanserv.keep(hub, room)
+
+
+def _service_acting(hub: Hub, f: RoomModeSet) -> tuple[User, Room] | None:
+    user = hub.by_uid.get(f.uid)
+    room = hub.rooms.get(names.fold(f.room))
+    return None if user is None or room is None else (user, room)
 
 
 def _compact(changes: str) -> str:
@@ -447,4 +465,5 @@ REDUCERS: dict[type, Callable[[Hub, Any], None]] = {
     WallopsSent: _wallops,
     RealnameSet: _realname,
     **ACCOUNT_REDUCERS,
+    **chanserv.CHANSERV_REDUCERS,
 }

@@ -13,6 +13,7 @@ messages. Must not import the session, transport or store layers.
 from __future__ import annotations
 
 from chat_server.hub import (  # noqa: F401 (each registers its commands)
+    chanserv,
     messaging,
     monitor,
     nickserv,

@@ -224,11 +224,40 @@ class LoggedIn(NamedTuple):
     account: str
 
 
+class RoomRegistered(NamedTuple):
+    """ChanServ REGISTER: `room` is kept with its settings as they are when this is
+    applied, `founder` (an account) owning it. The first for a folded name in the log
+    wins."""
+
+    uid: str
+    room: str
+    founder: str
+    time: float
+
+
+class RoomDropped(NamedTuple):
+    """ChanServ DROP (or the founder's account dropped): the room is no longer kept."""
+
+    uid: str
+    room: str
+
+
+class RoomAccessSet(NamedTuple):
+    """ChanServ AMODE: `account` gets `status` ("o" or "v") on joining `room`; ""
+    takes it off the access list."""
+
+    uid: str
+    room: str
+    account: str
+    status: str
+
+
 Fact = (
     UserArrived | NickSet | UserLeft | RoomJoined | RoomParted | UserKicked | TopicSet
     | RoomModeSet | UserModeSet | AwaySet | InviteSent | Said | NodeDown
     | OperUp | UserFlagsSet | UserKilled | WallopsSent | TaggedSaid | RealnameSet
     | AccountRegistered | AccountDropped | PasswordSet | CertsSet | LoggedIn
+    | RoomRegistered | RoomDropped | RoomAccessSet
 )
 
 # Changes after which the same person's next command must see the applied state.
@@ -236,6 +265,7 @@ HOLDING: frozenset[type] = frozenset({
     UserArrived, NickSet, RoomJoined, RoomParted, UserKicked, TopicSet, RoomModeSet,
     UserModeSet, AwaySet, InviteSent, OperUp, UserFlagsSet, UserKilled, RealnameSet,
     AccountRegistered, AccountDropped, PasswordSet, CertsSet, LoggedIn,
+    RoomRegistered, RoomDropped, RoomAccessSet,
 })
 
 LOG_VERSION = 1
@@ -254,6 +284,7 @@ _CLASSES: tuple[type, ...] = (
     # Appended, so that the numbers of the kinds above stay what older entries say.
     OperUp, UserFlagsSet, UserKilled, WallopsSent, TaggedSaid, RealnameSet,
     AccountRegistered, AccountDropped, PasswordSet, CertsSet, LoggedIn,
+    RoomRegistered, RoomDropped, RoomAccessSet,
 )
 _TAGS: dict[type, int] = {cls: i for i, cls in enumerate(_CLASSES)}
 # The type each field must have on the way in: a bad entry is refused, not applied.

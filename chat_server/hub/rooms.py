@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from chat_server.hub import chanserv
 from chat_server.hub.facts import (
     InviteSent,
     RoomJoined,
@@ -61,8 +62,10 @@ def _join(hub: Hub, user: User, name: str, key: str) -> None:
     if len(user.rooms) >= hub.settings.limits.max_rooms_per_user:
         hub.reply(user, N.ERR_TOOMANYCHANNELS, name, "You have joined too many channels")
         return
-    room = hub.rooms.get(folded)
-    if room is not None:
+    # A registered room nobody is in keeps its key, limit, +i and bans; its founder
+    # and "o" accounts pass them (hub/chanserv.py).
+    room = hub.rooms.get(folded) or chanserv.kept_room(hub, folded)
+    if room is not None and not chanserv.passes_restrictions(hub, user, folded):
         invited = user.invites is not None and user.invites.get(folded) == room.created
         if room.key and key != room.key and not invited:
             hub.reply(user, N.ERR_BADCHANNELKEY, room.name, "Cannot join channel (+k)")

@@ -1,15 +1,19 @@
 """The hub's shared state as plain data, and back: what a late node starts from.
 
 A snapshot holds what the facts built (people, rooms, membership, topics, modes, bans,
-invites), with the uids the facts use, so that applying the log after it gives the
-state every other node has. Connections, history and WHOWAS are not in it. Pure; must
-not import the session, transport or store layers.
+invites, accounts and registered rooms), with the uids the facts use, so that applying
+the log after it gives the state every other node has. Connections, history and
+WHOWAS are not in it. Accounts and room records were added later under keys of their
+own: a snapshot without them is still read (the node keeps what its store has), and
+an older node reading a newer one skips them. Must not import the session, transport
+or store layers.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from chat_server.hub.accounts import Account, RoomRecord
 from chat_server.hub.model import REMOTE, Ban, Room, User
 from chat_server.protocol import names
 
@@ -33,7 +37,49 @@ def dump(hub: Hub) -> dict[str, Any]:
          [[b.mask, b.setter, b.time] for b in r.invexes]]
         for r in hub.rooms.values()
     ]
-    return {"version": SNAPSHOT_VERSION, "users": users, "rooms": rooms}
+    accounts = [[a.name, a.password_hash, a.scram, list(a.certfps), a.registered]
+                for a in hub.accounts.values()]
+    records = [
+        [r.name, r.founder, r.registered, r.topic, r.topic_setter, r.topic_time, r.flags,
+         r.key, r.limit, [list(b) for b in r.bans], [list(b) for b in r.excepts],
+         [list(b) for b in r.invexes], dict(r.access)]
+        for r in hub.room_records.values()
+    ]
+    return {"version": SNAPSHOT_VERSION, "users": users, "rooms": rooms,
+            "accounts": accounts, "room_records": records}
+
+
+def _masks(rows: Any) -> tuple[tuple[str, str, float], ...]:
+    return tuple((str(m), str(s), float(t)) for m, s, t in rows)
+
+
+def _load_registered(hub: Hub, data: dict[str, Any]) -> None:
+    """The network's accounts and registered rooms replace what this node's store
+    had (it may have missed changes while it was away), and the store follows."""
+    accounts = {}
+    for name, password_hash, scram, certfps, registered in data["accounts"]:
+        account = Account(str(name), str(password_hash), str(scram),
+                          tuple(str(c) for c in certfps), float(registered))
+        accounts[account.folded] = account
+    records = {}
+    for (name, founder, registered, topic, setter, topic_time, flags, key, limit, bans,
+         excepts, invexes, access) in data["room_records"]:
+        record = RoomRecord(str(name), str(founder), float(registered), str(topic),
+                            str(setter), float(topic_time), str(flags), str(key), int(limit),
+                            _masks(bans), _masks(excepts), _masks(invexes),
+                            {str(k): str(v) for k, v in access.items()})
+        records[record.folded] = record
+    for folded in hub.accounts.keys() - accounts.keys():
+        hub.registry.drop_account(folded)
+    for folded in hub.room_records.keys() - records.keys():
+        hub.registry.drop_room(folded)
+    for account in accounts.values():
+        if account != hub.accounts.get(account.folded):
+            hub.registry.save_account(account)
+    for record in records.values():
+        if record != hub.room_records.get(record.folded):
+            hub.registry.save_room(record)
+    hub.accounts, hub.room_records = accounts, records
 
 
 def load(hub: Hub, data: dict[str, Any]) -> None:
@@ -81,5 +127,7 @@ def load(hub: Hub, data: dict[str, Any]) -> None:
                     member.rooms[folded] = room
             if room.members:
                 hub.rooms[folded] = room
-    except (KeyError, TypeError, ValueError) as exc:
+        if "accounts" in data:
+            _load_registered(hub, data)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ValueError(f"malformed snapshot: {exc}") from None
