@@ -129,6 +129,11 @@ class Hub:
         self.invisible = 0
         # Registered users with mode +o, kept as a count for the same reason.
         self.operators = 0
+        # Registered people connected to this node, kept as a count for the same reason:
+        # counting `connections` at each registration made N registrations cost O(N²).
+        # A person counts from their arrival until their departure is applied (at once
+        # without a cluster; after the log's round trip with one, as in `users`).
+        self.local_registered = 0
         # The most registered users seen at once since start, here and network-wide
         # (LUSERS 265 and 266 "max").
         self.peak_local = 0
@@ -379,6 +384,8 @@ class Hub:
             self.invisible -= 1
         if "o" in user.modes:
             self.operators -= 1
+        if self.is_local(user):
+            self.local_registered -= 1
         user.registered = False
 
     def remember(self, user: User) -> None:
@@ -481,8 +488,8 @@ class Hub:
         self.peak_global = max(self.peak_global, len(self.users))
         came_online(self, user)
         if self.is_local(user):
-            self.peak_local = max(self.peak_local,
-                                  sum(1 for u in self.connections if u.registered))
+            self.local_registered += 1
+            self.peak_local = max(self.peak_local, self.local_registered)
             self.welcome(user)
             protect(self, user)
 
@@ -538,7 +545,10 @@ class Hub:
 
     def send_lusers(self, user: User) -> None:
         users = len(self.users)
-        unknown = sum(1 for u in self.connections if not u.registered)
+        local = self.local_registered
+        # Connections not registered yet (a person whose departure is still on its way
+        # through a cluster's log is counted as registered, not here).
+        unknown = max(0, len(self.connections) - local)
         invisible = self.invisible
         servers = f"{self.servers} server" + ("s" if self.servers != 1 else "")
         self.reply(user, N.RPL_LUSERCLIENT,
@@ -547,7 +557,6 @@ class Hub:
         if unknown > 0:
             self.reply(user, N.RPL_LUSERUNKNOWN, str(unknown), "unknown connection(s)")
         self.reply(user, N.RPL_LUSERCHANNELS, str(len(self.rooms)), "channels formed")
-        local = sum(1 for u in self.connections if u.registered)
         top_local, top = max(self.peak_local, local), max(self.peak_global, users)
         self.reply(user, N.RPL_LUSERME, f"I have {local} clients and {self.servers - 1} servers")
         self.reply(user, N.RPL_LOCALUSERS, str(local), str(top_local),
