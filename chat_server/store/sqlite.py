@@ -28,6 +28,7 @@ import contextlib
 import functools
 import json
 import logging
+import os
 import queue
 import sqlite3
 import threading
@@ -147,12 +148,19 @@ def open_checked(path: Path, migrations: Sequence[str] = MIGRATIONS,
         raise StoreError(f"history database {path}: cannot create {path.parent}: "
                          f"{exc.strerror or exc}") from None
     try:
+        # Made by us, for the owner only: it keeps account password hashes. SQLite gives
+        # its -wal and -shm files the database's permissions.
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         conn = connect(path, busy_timeout=busy_timeout)
     except sqlite3.OperationalError as exc:
         raise StoreError(f"history database {path}: cannot open it: {exc}") from None
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"history database {path}: not a usable SQLite database "
                          f"({exc})") from None
+    except OSError as exc:
+        raise StoreError(f"history database {path}: cannot create it: "
+                         f"{exc.strerror or exc}") from None
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > len(migrations):
@@ -174,6 +182,7 @@ def open_checked(path: Path, migrations: Sequence[str] = MIGRATIONS,
                                  f"to version {number + 1}: {exc}") from None
             if number:
                 log.info("history: upgraded %s to schema version %d", path, number + 1)
+        private(path)
         return conn
     except StoreError:
         conn.close()
@@ -182,6 +191,25 @@ def open_checked(path: Path, migrations: Sequence[str] = MIGRATIONS,
         conn.close()
         raise StoreError(f"history database {path}: not a usable SQLite database "
                          f"({exc})") from None
+
+
+def private(path: Path) -> None:
+    """Take away what other users may do with the database and its WAL: since schema 4
+    it keeps account password hashes. The group keeps its access (a backup user)."""
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            mode = file.stat().st_mode
+            if mode & 0o007:
+                file.chmod(mode & 0o770)
+                log.warning("history: %s was open to every user on this machine; it keeps "
+                            "account password hashes, so now only its owner and group may "
+                            "read it", file)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            log.warning("history: %s is open to every user on this machine and cannot be "
+                        "made private (%s); it keeps account password hashes", file,
+                        exc.strerror or exc)
 
 
 class SqlScans:

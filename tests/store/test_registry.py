@@ -6,7 +6,10 @@ previous schema is upgraded with its history kept."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import sqlite3
+import stat
 import time
 from pathlib import Path
 
@@ -291,3 +294,46 @@ async def test_a_reading_worker_loads_the_accounts_and_writes_none(tmp_path: Pat
     await reader.stop()
     accounts, _ = SqliteStore(config.store, config.history).load_registry()
     assert accounts == [account()]
+
+
+async def test_the_database_and_its_wal_are_not_open_to_other_users(
+    make_store: MakeStore, tmp_path: Path,
+) -> None:
+    # They keep password hashes: made for the owner only, whatever the umask allows.
+    old_umask = os.umask(0o022)
+    try:
+        store = make_store("sqlite")
+        store.start(asyncio.get_running_loop())
+        store.save_account(account())
+        store.record(entry(1, T0))
+        files = [db_path(tmp_path).with_name("roomchat.db" + end) for end in ("", "-wal", "-shm")]
+        conn = sqlite3.connect(files[0])
+        try:
+            # The writer's connection keeps the WAL and its index while the store runs.
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and not conn.execute(
+                    "SELECT COUNT(*) FROM accounts").fetchone()[0]:
+                await asyncio.sleep(0.01)
+            assert [f.name for f in files if f.exists()] == [f.name for f in files]
+            assert {f.name: stat.S_IMODE(f.stat().st_mode) for f in files} == {
+                f.name: 0o600 for f in files}
+        finally:
+            conn.close()
+            await asyncio.to_thread(store.close)
+    finally:
+        os.umask(old_umask)
+
+
+def test_an_older_database_open_to_everyone_is_made_private_and_said(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture,
+) -> None:
+    config = store_config(tmp_path)
+    old = SqliteStore(config.store, config.history, migrations=MIGRATIONS[:3])
+    old.open()
+    old.close()
+    db_path(tmp_path).chmod(0o644)  # as schema 3 left it under a usual umask
+    with caplog.at_level(logging.WARNING, logger="chat_server.store"):
+        SqliteStore(config.store, config.history).open()
+    assert stat.S_IMODE(db_path(tmp_path).stat().st_mode) == 0o640
+    assert any(str(db_path(tmp_path)) in r.getMessage() and "password hashes" in r.getMessage()
+               for r in caplog.records)
