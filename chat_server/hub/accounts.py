@@ -235,9 +235,12 @@ def throttle_keys(account: str, host: str) -> tuple[str, str]:
 
 
 def throttled_text(wait: float) -> str:
-    seconds = max(1, math.ceil(wait))
-    return (f"Too many failed logins to this account or from your address; try again in "
-            f"{seconds} second{'s' if seconds != 1 else ''}")
+    return ("Too many failed logins to this account or from your address; try again in "
+            + seconds_text(max(1, math.ceil(wait))))
+
+
+def seconds_text(seconds: float) -> str:
+    return f"{seconds:g} second" + ("" if seconds == 1 else "s")
 
 
 # -- checking and logging in ------------------------------------------------------
@@ -326,7 +329,7 @@ def protect(hub: Hub, user: User) -> None:
     nick = user.nick
     grace = s.login_grace
     hub.service_notice(user, "NickServ",
-                       f"This nickname is registered. Log in within {grace:g} seconds "
+                       f"This nickname is registered. Log in within {seconds_text(grace)} "
                        f"(/msg NickServ IDENTIFY password) or you will be renamed.")
 
     def expire() -> None:
@@ -337,7 +340,8 @@ def protect(hub: Hub, user: User) -> None:
             return
         hub.service_notice(user, "NickServ",
                            f"{nick} is a registered nickname and you did not log in to it "
-                           f"within {grace:g} seconds, so you are renamed to a guest nick.")
+                           f"within {seconds_text(grace)}, so you are renamed to a guest "
+                           "nick.")
         hub.rename_guest(user)
 
     hub.later(grace, expire)
