@@ -229,6 +229,9 @@ class AccountsSection:
     max_certs: int = 10
     # Rooms one account may register with ChanServ (each is kept in the store).
     max_rooms_per_account: int = 15
+    # Longest SASL response accepted (AUTHENTICATE chunks put together), in bytes of
+    # base64; a longer one is refused with 905.
+    sasl_max_bytes: int = 8192
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,6 +365,7 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("accounts", "scram_iterations"): (4096, 1 << 24),
     ("accounts", "max_certs"): (1, 100),
     ("accounts", "max_rooms_per_account"): (1, 100000),
+    ("accounts", "sasl_max_bytes"): (400, 1 << 20),
 }
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # Values written into IRC lines as they are: a space or a ':' would change the line.

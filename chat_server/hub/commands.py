@@ -22,6 +22,7 @@ from chat_server.hub import (  # noqa: F401 (each registers its commands)
     register,
     registration,
     rooms,
+    sasl,
 )
 from chat_server.hub.table import COMMANDS, Command
 

@@ -18,6 +18,7 @@ from chat_server.hub.facts import (
     RealnameSet,
 )
 from chat_server.hub.model import User
+from chat_server.hub.sasl import abort as abort_sasl
 from chat_server.hub.table import SERVICES, command
 from chat_server.protocol import names
 from chat_server.protocol import numerics as N
@@ -91,7 +92,7 @@ def cap(hub: Hub, user: User, msg: Message) -> None:
     elif sub == "END":
         if not user.registered:
             user.cap_negotiating = False
-            hub.try_register(user)
+            register(hub, user)
     else:
         hub.reply(user, N.ERR_INVALIDCAPCMD, sub, "Invalid CAP command")
 
@@ -166,7 +167,7 @@ def nick(hub: Hub, user: User, msg: Message) -> None:
         return
     if not user.registered:
         user.set_identity(new)
-        hub.try_register(user)
+        register(hub, user)
     elif new != user.nick:
         hub.emit(NickSet(user.uid, new, hub.stamp(), hub.new_msgid()))
 
@@ -186,6 +187,15 @@ def user_(hub: Hub, user: User, msg: Message) -> None:
     user.user = "~" + names.sanitize_user(msg.params[0])
     user.realname = strip_controls(msg.params[3])[:REALNAME_LEN]
     user.set_identity(user.nick)
+    register(hub, user)
+
+
+def register(hub: Hub, user: User) -> None:
+    """Register `user` if they have said all it takes. A SASL exchange still waiting
+    for the client is aborted first (sasl-3.1: 906, then registered without an
+    account); a password being checked holds these commands until it is done."""
+    if user.nick and user.user and not user.cap_negotiating:
+        abort_sasl(hub, user)
     hub.try_register(user)
 
 
