@@ -181,7 +181,7 @@ def _joined(hub: Hub, f: RoomJoined) -> None:
     given = chanserv.join_status(hub, user, room)
     if user.invites:
         user.invites.pop(folded, None)
-    room.members[user] = "".join(sorted(set(status + given)))
+    room.members[user] = "".join(sorted(set(status + given))) if given else status
     user.rooms[folded] = room
     event = Joined(user.source, room.name, f.time, f.msgid, user.realname)
     hub.record_room(room, event.msgid, event.time, "JOIN", user.source.prefix, (room.name,))

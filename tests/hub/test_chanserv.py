@@ -297,3 +297,41 @@ def test_a_snapshot_carries_accounts_and_registered_rooms_and_old_ones_still_loa
     kept, _ = make_hub("carol")
     load(kept, older)
     assert set(kept.accounts) == {"carol"} and kept.find_room("#dev") is not None
+
+
+def test_two_nodes_applying_one_log_agree_on_records_and_status() -> None:
+    hub_a, _ = make_hub("alice")
+    hub_b, _ = make_hub("alice")
+    log: list[Fact] = []
+    hub_a.attach(log.append)
+    hub_b.attach(log.append)
+    applied = 0
+
+    def follow() -> None:
+        """Every fact not yet applied, on both nodes, in log order."""
+        nonlocal applied
+        while applied < len(log):
+            fact = log[applied]
+            applied += 1
+            for hub in (hub_a, hub_b):
+                hub.apply_logged(fact)
+
+    alice = Person(hub_a, "alice", "alice")
+    follow()
+    for line in ("JOIN #dev", "PRIVMSG ChanServ :REGISTER #dev", "MODE #dev +k sesame",
+                 "PART #dev"):
+        alice.say(line)
+        follow()
+    bob = Person(hub_b, "bob")
+    follow()
+    bob.say("JOIN #dev sesame")
+    follow()
+    alice.say("JOIN #dev")
+    follow()
+    assert hub_a.room_records == hub_b.room_records
+    assert hub_b.room_records["#dev"].key == "sesame"
+    for hub in (hub_a, hub_b):
+        room = hub.find_room("#dev")
+        assert room is not None and room.key == "sesame"
+        assert {m.nick: s for m, s in room.members.items()} == {"bob": "", "alice": "o"}
+    assert ":ChanServ!ChanServ@roomchat.local MODE #dev +o alice" in bob.link.lines()
