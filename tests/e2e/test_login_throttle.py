@@ -16,6 +16,9 @@ from chat_server.app import ChatServer
 
 PASSWORD = "the-right-one-42"
 WRONG = "a-wrong-guess-"
+# How long an answer that waits for password work (argon2id, in a thread) may take on
+# a loaded machine.
+SLOW = 20.0
 # Between two tries of a time-based outcome (the delay passing).
 RETRY = 0.05
 THROTTLED = r"Too many failed logins to this account or from your address; try again in \d+ second"
@@ -41,7 +44,8 @@ async def identify_until_it_works(client: IrcClient, account: str, deadline: flo
     while True:
         await client.send(f"PRIVMSG NickServ :IDENTIFY {account} {PASSWORD}")
         answer = await client.expect(
-            lambda m: m.command == "900" or (m.command == "NOTICE" and "Too many" in m.params[-1]))
+            lambda m: m.command == "900" or (m.command == "NOTICE" and "Too many" in m.params[-1]),
+            timeout=SLOW)
         if answer.command == "900":
             return refused
         refused += 1
@@ -56,14 +60,14 @@ async def test_six_wrong_passwords_are_throttled_then_the_right_one_works(
     async with server_and_clients(accounts_login_delay=0.5) as (server, connect):
         owner = await connect("owner")
         await owner.send(f"NS REGISTER {PASSWORD}")
-        await owner.expect(r" 900 ")
+        await owner.expect(r" 900 ", timeout=SLOW)
         attacker = await connect("attacker")
         for n in range(5):
             await attacker.send(f"PRIVMSG NickServ :IDENTIFY owner {WRONG}{n}")
-            await attacker.expect(from_nickserv("Invalid account credentials"))
+            await attacker.expect(from_nickserv("Invalid account credentials"), timeout=SLOW)
         # The sixth attempt in the minute is refused without being checked, right or not.
         await attacker.send(f"PRIVMSG NickServ :IDENTIFY owner {PASSWORD}")
-        refused = await attacker.expect(from_nickserv("Too many failed logins"))
+        refused = await attacker.expect(from_nickserv("Too many failed logins"), timeout=SLOW)
         assert refused.params[-1].endswith("try again in 1 second")
         await attacker.send("PING :usable")
         await attacker.expect(r"PONG \S+ :?usable")
@@ -71,7 +75,7 @@ async def test_six_wrong_passwords_are_throttled_then_the_right_one_works(
         # The account is throttled wherever the attempt comes from.
         elsewhere = await connect_from(server, "127.0.0.2", "elsewhere")
         await elsewhere.send(f"PRIVMSG NickServ :IDENTIFY owner {PASSWORD}")
-        await elsewhere.expect(from_nickserv(THROTTLED))
+        await elsewhere.expect(from_nickserv(THROTTLED), timeout=SLOW)
 
         deadline = asyncio.get_running_loop().time() + 10
         await identify_until_it_works(elsewhere, "owner", deadline)
@@ -91,18 +95,18 @@ async def test_failures_from_one_address_throttle_it_for_every_account() -> None
     async with server_and_clients(accounts_login_delay=0.5) as (server, connect):
         owner = await connect("victim")
         await owner.send(f"NS REGISTER {PASSWORD}")
-        await owner.expect(r" 900 ")
+        await owner.expect(r" 900 ", timeout=SLOW)
         guesser = await connect_from(server, "127.0.0.3", "guesser")
         for n in range(5):
             # Five different names that are no account: the address still counts them.
             await guesser.send(f"PRIVMSG NickServ :IDENTIFY nobody{n} {WRONG}")
-            await guesser.expect(from_nickserv("Invalid account credentials"))
+            await guesser.expect(from_nickserv("Invalid account credentials"), timeout=SLOW)
         await guesser.send(f"PRIVMSG NickServ :IDENTIFY victim {PASSWORD}")
-        await guesser.expect(from_nickserv(THROTTLED))
+        await guesser.expect(from_nickserv(THROTTLED), timeout=SLOW)
         # Another address is not affected, and the account was never failed.
         other = await connect("bystander")
         await other.send(f"PRIVMSG NickServ :IDENTIFY victim {PASSWORD}")
-        await other.expect(r" 900 bystander ")
+        await other.expect(r" 900 bystander ", timeout=SLOW)
         deadline = asyncio.get_running_loop().time() + 10
         await identify_until_it_works(guesser, "victim", deadline)
         await guesser.close()
@@ -114,18 +118,18 @@ async def test_the_delay_doubles_with_each_failure_past_the_limit() -> None:
     ):
         owner = await connect("doubled")
         await owner.send(f"NS REGISTER {PASSWORD}")
-        await owner.expect(r" 900 ")
+        await owner.expect(r" 900 ", timeout=SLOW)
         guesser = await connect("guess")
         loop = asyncio.get_running_loop()
         waits = []
         for _ in range(2):
             await guesser.send(f"PRIVMSG NickServ :IDENTIFY doubled {WRONG}")
-            await guesser.expect(from_nickserv("Invalid account credentials"))
+            await guesser.expect(from_nickserv("Invalid account credentials"), timeout=SLOW)
         # Blocked for 0.5 s; the next failure after that blocks for 1 s.
         start = loop.time()
         while True:
             await guesser.send(f"PRIVMSG NickServ :IDENTIFY doubled {WRONG}")
-            answer = await guesser.expect(lambda m: m.command == "NOTICE")
+            answer = await guesser.expect(lambda m: m.command == "NOTICE", timeout=SLOW)
             if "Invalid" in answer.params[-1]:
                 break
             assert loop.time() - start < 10
@@ -136,7 +140,7 @@ async def test_the_delay_doubles_with_each_failure_past_the_limit() -> None:
             await guesser.send(f"PRIVMSG NickServ :IDENTIFY doubled {PASSWORD}")
             answer = await guesser.expect(
                 lambda m: m.command == "900" or (m.command == "NOTICE" and "Too many" in
-                                                 m.params[-1]))
+                                                 m.params[-1]), timeout=SLOW)
             if answer.command == "900":
                 break
             assert loop.time() - start < 10
