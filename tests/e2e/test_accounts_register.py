@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import signal
 import sqlite3
+import ssl
 from pathlib import Path
 
 from support.clients import server_and_clients
 from support.irc import ClientFactory, IrcClient
 from support.servers import ServerProcess
+from support.tls import Pki, tls_client, tls_server
 
 from chat_server.protocol.message import Message
 
@@ -329,3 +332,40 @@ async def test_accounts_survive_a_restart_kept_as_argon2id_and_no_password_is_lo
     assert all(h.startswith("$argon2id$") for h in rows.values()), rows
     kept = b"".join(path.read_bytes() for path in tmp_path.iterdir() if path.is_file())
     assert secret.encode() not in kept and other_secret.encode() not in kept
+
+
+async def test_cert_add_alone_adds_the_certificate_one_is_connected_with(
+    tmp_path: Path,
+) -> None:
+    pki = Pki.make(tmp_path / "server")
+    clients = Pki.make(tmp_path / "clients", "client")
+    person = clients.ca.issue_cert("olga@example.org")
+    der = ssl.PEM_cert_to_DER_cert(person.cert_chain_pems[0].bytes().decode())
+    fingerprint = hashlib.sha256(der).hexdigest()
+    async with tls_server(pki) as server:
+        assert server.tls is not None
+        server.tls.reload(str(pki.cert), str(pki.key), str(clients.ca_file))
+        context = pki.client_context()
+        person.configure_cert(context)
+        olga = await tls_client(server.tls_addresses[0][1], context)
+        host, port = server.addresses[0]
+        pete = await IrcClient.connect(host, port)
+        try:
+            await olga.register("olga")
+            await olga.send(f"NS REGISTER {NS_PASSWORD}")
+            await olga.expect(r" 900 ", timeout=SLOW)
+            # Registered over TLS with a certificate: the account has it already.
+            await olga.send("NS CERT LIST")
+            await olga.expect(notice_from_nickserv(f"Certificate: {fingerprint}$"))
+            await olga.send(f"NS CERT DEL {fingerprint}")
+            await olga.expect(notice_from_nickserv("no longer logs in to olga"))
+            await olga.send("NS CERT ADD")
+            await olga.expect(notice_from_nickserv(f"Certificate {fingerprint} now logs in"))
+            await pete.register("pete")
+            await pete.send(f"NS REGISTER {NS_PASSWORD}")
+            await pete.expect(r" 900 ", timeout=SLOW)
+            await pete.send(f"NS CERT ADD {fingerprint}")
+            await pete.expect(notice_from_nickserv("logs in to another account"))
+        finally:
+            await olga.close()
+            await pete.close()
