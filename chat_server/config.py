@@ -206,6 +206,9 @@ class AccountsSection:
     # "open": anyone may register an account (REGISTER, NickServ REGISTER); "closed":
     # only accounts that exist already log in.
     registration: str = "open"
+    # Whether REGISTER may be used before connection registration is complete (the
+    # cap's `before-connect`); false: only once connected.
+    register_before_connect: bool = True
     # What happens to someone using a registered nick without logging in: "enforce"
     # renames them to a guest nick after login_grace seconds, "strict" refuses the nick
     # (433), "off" lets them keep it.

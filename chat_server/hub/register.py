@@ -137,6 +137,10 @@ def register(hub: Hub, user: User, msg: Message) -> None:
     def fail(code: str, text: str, account: str = "") -> None:
         hub.send_line(user, "FAIL", "REGISTER", code, account or wanted, text)
 
+    if not user.registered and not hub.settings.accounts.register_before_connect:
+        hub.send_line(user, "FAIL", "REGISTER", "COMPLETE_CONNECTION_REQUIRED", wanted,
+                      "Finish connecting (NICK, USER, CAP END) before registering")
+        return
     if not user.nick:
         hub.send_line(user, "FAIL", "REGISTER", "NEED_NICK", "*",
                       "Choose a nickname first (NICK): the account is named after it")

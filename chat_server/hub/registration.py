@@ -63,8 +63,8 @@ def cap(hub: Hub, user: User, msg: Message) -> None:
         if v302:
             user.caps = user.caps | {"cap-notify"}
         # Only 302 clients may be sent values, and only they know STS.
-        offered = " ".join(f"{cap}={cap_value(cap)}" if v302 and cap_value(cap) else cap
-                           for cap in offered_caps(hub))
+        offered = " ".join(f"{cap}={value}" if v302 and (value := cap_value(hub, cap))
+                           else cap for cap in offered_caps(hub))
         sts = sts_policy(hub, user)
         if sts and v302:
             offered += f" sts={sts}"
@@ -110,13 +110,13 @@ def offered_caps(hub: Hub) -> tuple[str, ...]:
     return tuple(c for c in CAPABILITIES if c not in left_out) if left_out else CAPABILITIES
 
 
-def cap_value(cap: str) -> str:
+def cap_value(hub: Hub, cap: str) -> str:
     """The value CAP LS 302 gives a capability, or ""."""
     if cap == "sasl":
         return ",".join(SASL_MECHANISMS)
     if cap == "draft/account-registration":
         # No e-mail is asked for, and the account name is the nick.
-        return "before-connect"
+        return "before-connect" if hub.settings.accounts.register_before_connect else ""
     return ""
 
 

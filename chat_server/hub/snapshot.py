@@ -45,8 +45,10 @@ def dump(hub: Hub) -> dict[str, Any]:
          [list(b) for b in r.invexes], dict(r.access)]
         for r in hub.room_records.values()
     ]
+    # Who is logged in, by uid: a key of its own, which older nodes ignore.
+    logins = {u.uid: u.account for u in hub.users.values() if u.account}
     return {"version": SNAPSHOT_VERSION, "users": users, "rooms": rooms,
-            "accounts": accounts, "room_records": records}
+            "accounts": accounts, "room_records": records, "logins": logins}
 
 
 def _masks(rows: Any) -> tuple[tuple[str, str, float], ...]:
@@ -129,5 +131,9 @@ def load(hub: Hub, data: dict[str, Any]) -> None:
                 hub.rooms[folded] = room
         if "accounts" in data:
             _load_registered(hub, data)
+        for uid, account in data.get("logins", {}).items():
+            found = hub.by_uid.get(str(uid))
+            if found is not None:
+                found.set_account(str(account))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ValueError(f"malformed snapshot: {exc}") from None

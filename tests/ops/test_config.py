@@ -79,7 +79,7 @@ def test_search_order_is_the_user_file_then_the_system_file() -> None:
     ("[sever]\nport = 1\n", "unknown section [sever]"),
     ("port = 6667\n",
      "unknown key port (keys belong in [server] or [limits] or [store] or [history] or [tls]"
-     " or [metrics] or [web] or [cluster])"),
+     " or [metrics] or [web] or [cluster] or [accounts])"),
     ('[metrics]\nlisten = "9667"\n',
      "metrics.listen = '9667' must be HOST:PORT, e.g. 127.0.0.1:9667"),
     ("[tls]\nsts_duration = -1\n", "tls.sts_duration = -1 is out of range (0 to 2147483648)"),
