@@ -328,12 +328,16 @@ def protect(hub: Hub, user: User) -> None:
         return
     nick = user.nick
     grace = s.login_grace
+    # A change of nick or login makes a new source, and each one that may need
+    # protecting calls this again: then this grace no longer applies (someone who left
+    # the nick and came back gets a whole grace from their return).
+    source = user.source
     hub.service_notice(user, "NickServ",
                        f"This nickname is registered. Log in within {seconds_text(grace)} "
                        f"(/msg NickServ IDENTIFY password) or you will be renamed.")
 
     def expire() -> None:
-        if user not in hub.connections or user.nick != nick:
+        if user not in hub.connections or user.source is not source:
             return
         owner_now = nick_owner(hub, nick)
         if owner_now is None or names.fold(user.account) == owner_now.folded:
