@@ -141,6 +141,12 @@ def register(hub: Hub, user: User, msg: Message) -> None:
         hub.send_line(user, "FAIL", "REGISTER", "COMPLETE_CONNECTION_REQUIRED", wanted,
                       "Finish connecting (NICK, USER, CAP END) before registering")
         return
+    if not user.registered and hub.settings.password and not user.password_ok:
+        # Early registration must not get round the server password (the spec's server
+        # considerations); before-connect is offered, so not COMPLETE_CONNECTION_REQUIRED.
+        hub.send_line(user, "FAIL", "REGISTER", "TEMPORARILY_UNAVAILABLE", wanted,
+                      "Give the server password (PASS) before registering an account")
+        return
     if not user.nick:
         hub.send_line(user, "FAIL", "REGISTER", "NEED_NICK", "*",
                       "Choose a nickname first (NICK): the account is named after it")

@@ -340,3 +340,19 @@ async def test_cert_add_alone_adds_the_certificate_one_is_connected_with(
         finally:
             await olga.close()
             await pete.close()
+
+
+async def test_register_before_the_welcome_does_not_get_round_the_server_password() -> None:
+    async with server_and_clients(server_password="sesame") as (server, connect):
+        stranger = await connect()
+        await stranger.send("NICK stranger")
+        await stranger.send(f"REGISTER * * :{PASSWORD}")
+        fail = await stranger.expect(r" FAIL REGISTER ")
+        assert list(fail.params[1:3]) == ["TEMPORARILY_UNAVAILABLE", "*"]
+        assert "server password" in fail.params[-1]
+        assert not server.hub.accounts
+        friend = await connect()
+        await friend.send("PASS sesame")
+        await friend.send("NICK friend")
+        await friend.send(f"REGISTER * * :{PASSWORD}")
+        await friend.expect(r" REGISTER SUCCESS friend ", timeout=SLOW)
