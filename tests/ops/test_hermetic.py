@@ -7,11 +7,13 @@ started without --config must read the private empty file, never /etc/roomchat.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
 import pytest
-from support.hermetic import hermetic_env
+from support.hermetic import SOURCE_ROOT, hermetic_env
 from support.service import run_cli
 
 from chat_server.config import Config
@@ -45,3 +47,14 @@ def test_a_developers_variables_and_files_do_not_reach_a_test_server(
     assert effective["server"]["name"] == Config().server.name
     assert effective["limits"]["max_bans"] == Config().limits.max_bans
     assert not (developer / "data").exists()
+
+
+def test_a_subprocess_runs_the_code_of_this_tree(tmp_path: Path) -> None:
+    # Started elsewhere (a server's cwd is its temporary directory), it must still test
+    # this checkout's chat_server, not the one an editable install names.
+    env = hermetic_env(tmp_path)
+    found = subprocess.run(
+        [sys.executable, "-c", "import chat_server; print(chat_server.__file__)"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=30, check=True)
+    assert Path(found.stdout.strip()).is_relative_to(SOURCE_ROOT)
+    assert Path(__file__).resolve().parents[2] == SOURCE_ROOT

@@ -5,7 +5,9 @@ variables, and HOME and every XDG base directory inside the test's temporary
 directory. The private config home holds an empty roomchat.toml, which the server's
 search finds before /etc/roomchat/roomchat.toml (first match wins), so neither a
 developer's ~/.config/roomchat nor an installed system file can change a result, and
-nothing is written into their home or data directories.
+nothing is written into their home or data directories. A subprocess imports the
+chat_server of the tree these tests are in (PYTHONPATH), not whichever checkout the
+environment's editable install points at.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ XDG_DIRS = {
 # Variables of the developer's session that change what a server or client does.
 DROPPED_PREFIXES = ("ROOMCHAT_", "XDG_")
 DROPPED = frozenset({"NOTIFY_SOCKET", "HOME"})
+# The tree these tests belong to (tests/support/ is two levels down).
+SOURCE_ROOT = Path(__file__).resolve().parents[2]
 
 
 def hermetic_env(root: Path, **extra: str) -> dict[str, str]:
@@ -34,6 +38,8 @@ def hermetic_env(root: Path, **extra: str) -> dict[str, str]:
         if key not in DROPPED and not key.startswith(DROPPED_PREFIXES)
     }
     env["HOME"] = str(base / "home")
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(SOURCE_ROOT), *filter(None, [env.get("PYTHONPATH")])])
     for variable, name in XDG_DIRS.items():
         env[variable] = str(base / name)
     for path in (base / "home", *(base / name for name in XDG_DIRS.values())):
