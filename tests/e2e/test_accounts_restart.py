@@ -1,16 +1,19 @@
 """Accounts survive a restart: a real server process, stopped with SIGTERM and started
-again on the same data directory, still logs its accounts in with their passwords (and
-refuses wrong ones), keeps them as argon2id hashes, and has never written a password
-into its database files or its log. After a kill -9, what was registered more than a
+again on the same data directory, still logs its accounts in with their passwords, by
+NickServ IDENTIFY, SASL PLAIN and SASL SCRAM-SHA-256 (and refuses wrong ones), keeps
+them as argon2id hashes, and has never written a password into its database files or
+its log. After a kill -9, what was registered more than a
 few commit intervals before is still there."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import signal
 import sqlite3
 from pathlib import Path
 
+from scramp import ScramClient
 from support.irc import IrcClient
 from support.servers import ServerProcess
 
@@ -77,6 +80,54 @@ async def identify(server: ServerProcess, nick: str, account: str, password: str
         await client.close()
 
 
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def answered(m: Message) -> bool:
+    return m.command == "AUTHENTICATE" or m.command.startswith("90")
+
+
+async def sasl(server: ServerProcess, nick: str, mechanism: str, account: str,
+               password: str) -> Message:
+    """A fresh connection's SASL login before the welcome: its 900 (the connection then
+    registering logged in), or the 90x refusal. Every message fits one chunk."""
+    client = await IrcClient.connect("127.0.0.1", server.port)
+    try:
+        await client.send("CAP LS 302")
+        await client.expect(r" CAP \* LS .*sasl=")
+        await client.send("CAP REQ :sasl")
+        await client.expect(r" CAP \S+ ACK ")
+        await client.send(f"NICK {nick}")
+        await client.send(f"USER {nick} 0 * :{nick}")
+        await client.send(f"AUTHENTICATE {mechanism}")
+        await client.expect(lambda m: m.command == "AUTHENTICATE" and m.params[0] == "+")
+        if mechanism == "PLAIN":
+            await client.send("AUTHENTICATE " + b64(f"\0{account}\0{password}".encode()))
+        else:
+            scram = ScramClient([mechanism], account, password)
+            await client.send("AUTHENTICATE " + b64(scram.get_client_first().encode()))
+            first = await client.expect(answered)
+            if first.command != "AUTHENTICATE":
+                return first
+            scram.set_server_first(base64.b64decode(first.params[0]).decode())
+            await client.send("AUTHENTICATE " + b64(scram.get_client_final().encode()))
+            final = await client.expect(answered)
+            if final.command != "AUTHENTICATE":
+                return final
+            # The server proves it holds the credentials kept at registration.
+            scram.set_server_final(base64.b64decode(final.params[0]).decode())
+            await client.send("AUTHENTICATE +")
+        verdict = await client.expect(r" 90[0-8] ")
+        if verdict.command == "900":
+            await client.expect(r" 903 ")
+            await client.send("CAP END")
+            await client.expect(rf" 001 {nick} ")
+        return verdict
+    finally:
+        await client.close()
+
+
 async def stop(server: ServerProcess, sig: signal.Signals = signal.SIGTERM) -> str:
     server.proc.send_signal(sig)
     log = await asyncio.to_thread(server.rest_of_log, 15)
@@ -126,10 +177,17 @@ async def test_accounts_log_in_after_a_restart_and_no_password_is_ever_written(
         assert logged.command == "900" and logged.params[2] == "bob"
         logged = await identify(second, "visitor3", "carol", NEW_PASSWORD)
         assert logged.command == "900" and logged.params[2] == "carol"
-        for account, wrong in (("alice", IRC_PASSWORD), ("carol", OLD_PASSWORD)):
-            refused = await identify(second, "visitor4", account, wrong)
-            assert refused.command == "NOTICE", refused
-            assert "Invalid account credentials" in refused.params[-1]
+        for nick, mechanism, account, password in (
+                ("visitor4", "PLAIN", "alice", NS_PASSWORD),
+                ("visitor5", "SCRAM-SHA-256", "bob", IRC_PASSWORD),
+                ("visitor6", "SCRAM-SHA-256", "carol", NEW_PASSWORD)):
+            logged = await sasl(second, nick, mechanism, account, password)
+            assert logged.command == "900" and logged.params[2] == account, logged
+        refused = await identify(second, "visitor7", "alice", IRC_PASSWORD)
+        assert refused.command == "NOTICE", refused
+        assert "Invalid account credentials" in refused.params[-1]
+        refused = await sasl(second, "visitor8", "PLAIN", "carol", OLD_PASSWORD)
+        assert refused.command == "904", refused
         second_log = await stop(second)
     finally:
         second.stop()
