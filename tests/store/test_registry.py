@@ -64,7 +64,8 @@ def reopened(backend: str, tmp_path: Path, store: Store) -> Store:
 async def test_saved_accounts_and_rooms_come_back_as_they_were(
     backend: str, make_store: MakeStore, tmp_path: Path,
 ) -> None:
-    store = make_store(backend)
+    # No commit for 10 s: close must write what is pending, as a clean stop does.
+    store = make_store(backend, store_commit_interval=10.0)
     store.start(asyncio.get_running_loop())
     certified = account("Bob", certfps=("ab12", "cd34"))
     store.save_account(account())
@@ -264,8 +265,10 @@ def test_the_none_backend_keeps_no_account(tmp_path: Path) -> None:
 
 
 async def test_a_server_writes_its_accounts_and_loads_them_at_start(tmp_path: Path) -> None:
-    # The wiring: the store is the hub's registry, loaded before anyone connects.
-    config = make_config(store_backend="sqlite", store_data_dir=str(tmp_path / "data"))
+    # The wiring: the store is the hub's registry, loaded before anyone connects; a
+    # clean stop commits the account though the commit interval has not passed.
+    config = make_config(store_backend="sqlite", store_data_dir=str(tmp_path / "data"),
+                         store_commit_interval=10.0)
     first = ChatServer(config)
     await first.start()
     first.hub.apply(AccountRegistered("none:1", "Alice", HASH, SCRAM, "", T0))
