@@ -1,15 +1,18 @@
 """The `chat-client` command: read the config, pick a front end, run the event loop.
 
-Owns start-up: configuration errors, uvloop when available, and the choice between
-full-screen and simple mode. Must not contain protocol or UI logic.
+Owns start-up: configuration errors, the account password when --sasl has none,
+uvloop when available, and the choice between full-screen and simple mode. Must not
+contain protocol or UI logic.
 """
 
 from __future__ import annotations
 
 import asyncio
+import getpass
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from chat_client.client import Client
 from chat_client.config import ConfigError, load
@@ -30,6 +33,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     except ConfigError as exc:
         print(f"chat-client: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
+    if config.sasl and not config.password:
+        # Asked for rather than taken on the command line, where `ps` shows it.
+        try:
+            password = getpass.getpass(f"Password for {config.account or config.nick}: ")
+        except (EOFError, KeyboardInterrupt):
+            raise SystemExit(1) from None
+        config = replace(config, password=password)
     client = Client(config)
     if config.simple:
         from chat_client.simple import run_simple as run

@@ -38,6 +38,8 @@ class Client:
             realname=config.realname,
             password=config.password,
             account=config.account,
+            sasl=config.sasl,
+            sasl_plain_without_tls=config.sasl_plain_without_tls,
             history_page=config.history_page,
             catch_up_max=config.scrollback,
         )
@@ -55,10 +57,10 @@ class Client:
     def online(self) -> bool:
         return self._write is not None and self.protocol.registered
 
-    def attach(self, write: Writer) -> None:
-        """A new connection is open: start registering on it."""
+    def attach(self, write: Writer, secure: bool = False) -> None:
+        """A new connection (TLS when `secure`) is open: start registering on it."""
         self._write = write
-        self.protocol.connection_made()
+        self.protocol.connection_made(secure)
         self.flush()
 
     def detach(self) -> None:

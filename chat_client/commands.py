@@ -7,6 +7,7 @@ full-screen and simple mode. Must not import prompt_toolkit or asyncio.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -83,6 +84,30 @@ class Registry:
 
 REGISTRY = Registry()
 command = REGISTRY.command
+
+# Commands whose arguments hold a password, and the services whose messages may.
+_SECRET_COMMANDS = frozenset({"login", "register"})
+_SECRET_TARGETS = frozenset({fold("NickServ"), fold("NS")})
+
+
+def secret_start(text: str) -> int | None:
+    """Where the password begins in an input line, to be masked on screen and kept out
+    of the input history: after `/login ` and `/register `, and after the first word
+    of a `/msg NickServ` (IDENTIFY, REGISTER, ...). None when the line has none."""
+    if not text.startswith("/") or text.startswith("//"):
+        return None
+    words = re.finditer(r"\S+", text)
+    first = next(words, None)
+    if first is None:
+        return None
+    name = first.group()[1:].lower()
+    if name in _SECRET_COMMANDS:
+        return first.end() + 1 if len(text) > first.end() else None
+    if name in ("msg", "query"):
+        target, what = next(words, None), next(words, None)
+        if target is not None and what is not None and fold(target.group()) in _SECRET_TARGETS:
+            return what.end() + 1 if len(text) > what.end() else None
+    return None
 
 
 def _room_name(name: str) -> str:
@@ -236,6 +261,30 @@ def _joins(client: Client, args: list[str], rest: str) -> None:
 @command("members", "/members", "Show or hide the member list (also F2).")
 def _members(client: Client, args: list[str], rest: str) -> None:
     client.state.show_members = not client.state.show_members
+
+
+@command("register", "/register PASSWORD",
+         "Register your nickname as an account with PASSWORD, and log in to it.",
+         min_args=1, needs_connection=True)
+def _register(client: Client, args: list[str], rest: str) -> None:
+    if len(args) != 1:
+        client.state.info("A password is one word: /register PASSWORD", error=True)
+        return
+    how = client.protocol.register_account(args[0])
+    client.state.info(f"Registering {client.protocol.nick} ({how})…")
+
+
+@command("login", "/login [ACCOUNT] PASSWORD",
+         "Log in to your account (the one named after your nickname without ACCOUNT).",
+         min_args=1, needs_connection=True)
+def _login(client: Client, args: list[str], rest: str) -> None:
+    if len(args) > 2:
+        client.state.info("Usage: /login [ACCOUNT] PASSWORD (a password is one word)",
+                          error=True)
+        return
+    account = args[0] if len(args) == 2 else None
+    client.protocol.identify(account, args[-1])
+    client.state.info(f"Logging in as {account or client.protocol.nick}…")
 
 
 @command("quote", "/quote LINE", "Send a raw IRC line to the server.", min_args=1,

@@ -36,8 +36,14 @@ class Config:
     port: int = DEFAULT_PORT
     nick: str = field(default_factory=_default_nick)
     rooms: tuple[str, ...] = ()
+    # The server's password (PASS); with sasl, the account's password instead.
     password: str | None = None
     account: str | None = None  # SASL account name; the nick when not set
+    # Log in with SASL during registration: SCRAM-SHA-256 when the server offers it,
+    # else PLAIN, which sends the password as it is and so is used only over TLS
+    # unless sasl_plain_without_tls is true.
+    sasl: bool = False
+    sasl_plain_without_tls: bool = False
     tls: bool = False
     tls_verify: bool = True  # False only by --tls-insecure: no certificate check at all
     tls_ca: str = ""  # PEM file of the CAs to trust instead of the system's
@@ -136,7 +142,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("server", nargs="?", metavar="HOST[:PORT]", help="server to connect to")
     p.add_argument("--nick", help="your nickname")
     p.add_argument("--room", action="append", metavar="R", help="room to join (repeatable)")
-    p.add_argument("--password", help="server password (SASL PLAIN when offered, else PASS)")
+    p.add_argument("--password",
+                   help="the server's password (PASS); with --sasl, your account's "
+                        "(asked for at start when --sasl is given without one)")
+    p.add_argument("--sasl", action="store_true", default=None,
+                   help="log in to your account while connecting (SCRAM-SHA-256, or "
+                        "PLAIN over TLS)")
+    p.add_argument("--account", metavar="NAME",
+                   help="the account to log in to with --sasl (default: your nickname)")
+    p.add_argument("--sasl-plain-without-tls", action="store_true", default=None,
+                   help="let --sasl use PLAIN without TLS, where anyone in between "
+                        "can read the password")
     p.add_argument("--tls", action="store_true", default=None,
                    help="connect with TLS, checking the certificate against the system's CAs")
     p.add_argument("--tls-ca", metavar="FILE",
@@ -162,7 +178,8 @@ def load(argv: Sequence[str], env: Mapping[str, str]) -> Config:
         if port is not None:
             changes["port"] = port
             port_given = True
-    for name in ("nick", "password", "tls", "simple"):
+    for name in ("nick", "password", "account", "sasl", "sasl_plain_without_tls", "tls",
+                 "simple"):
         value = getattr(args, name)
         if value is not None:
             changes[name] = value

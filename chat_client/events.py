@@ -148,6 +148,21 @@ class ListEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class AccountChanged:
+    """Logged in to `account` (900), or out of it (901, `account` None)."""
+
+    account: str | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class LoginHint:
+    """NickServ says `nick` is registered and we are not logged in to it."""
+
+    nick: str
+
+
+@dataclass(frozen=True, slots=True)
 class ServerText:
     """Text for the user from the server: MOTD, numerics we do not model, errors.
 
@@ -180,4 +195,6 @@ Event = (
     | ListEntry
     | ServerText
     | LagMeasured
+    | AccountChanged
+    | LoginHint
 )

@@ -152,7 +152,7 @@ class Connection:
                        secure: bool, port: int) -> Ended:
         """Run one connection to its end; say why it ended."""
         client = self.client
-        client.attach(writer.write)
+        client.attach(writer.write, secure)
         pinger = asyncio.create_task(self._pinger(writer))
         seen = False
         try:

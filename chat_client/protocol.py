@@ -1,6 +1,7 @@
 """The client side of IRC, sans-I/O: bytes in, events out, bytes to send.
 
-Owns registration (CAP LS 302 negotiation, SASL PLAIN or PASS, nick collisions),
+Owns registration (CAP LS 302 negotiation, SASL SCRAM-SHA-256 or PLAIN, PASS, nick
+collisions), logging in to an account afterwards (/register, /login),
 PING/PONG and lag, ISUPPORT, the mapping of IRC lines onto `events`, and the history
 conversation of IRCv3 draft/chathistory: which request to send on join and after a
 reconnect, at most one request in flight per target, the assembly of each chathistory
@@ -11,17 +12,24 @@ state, or prompt_toolkit; from the server it may import only `chat_server.protoc
 
 from __future__ import annotations
 
-import base64
 import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from scramp import ScramClient, ScramException
+
 from chat_client import events as ev
 from chat_server.protocol.errors import ProtocolViolation
 from chat_server.protocol.message import MAX_LINE_BYTES, Message, parse_line, split_text
 from chat_server.protocol.names import fold
+from chat_server.protocol.sasl import (
+    ResponseReader,
+    SaslError,
+    encode_plain,
+    encode_response,
+)
 
 # Capabilities we ask for when offered. chathistory replays what we missed; the two
 # names cover servers that have and have not ratified the draft.
@@ -49,8 +57,15 @@ DEFAULT_CATCH_UP_MAX = 2000
 # will make our own "nick!user@host" prefix, so leave room for a long host.
 LINE_BUDGET = 512 - 2
 HOST_ALLOWANCE = 64
-# AUTHENTICATE payloads are sent in chunks of at most 400 bytes (IRCv3 SASL 3.1).
-SASL_CHUNK = 400
+# SASL mechanisms this client speaks. SCRAM never sends the password and checks that
+# the server knows it; PLAIN sends it as it is, so only over TLS unless allowed.
+SCRAM = "SCRAM-SHA-256"
+PLAIN = "PLAIN"
+# What a server's AUTHENTICATE message may add up to before we give up on it: SCRAM's
+# are a hundred bytes or so.
+SASL_MAX_IN = 8192
+# How NickServ tells someone on a registered nick that they are not logged in.
+REGISTERED_NOTICE = "This nickname is registered"
 
 _ACTION_PREFIX = "\x01ACTION "
 
@@ -126,6 +141,8 @@ class ClientProtocol:
         realname: str = "roomchat client",
         password: str | None = None,
         account: str | None = None,
+        sasl: bool = False,
+        sasl_plain_without_tls: bool = False,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = _utc_now,
         history_page: int = DEFAULT_HISTORY_PAGE,
@@ -134,8 +151,15 @@ class ClientProtocol:
         self.wanted_nick = nick
         self.username = username
         self.realname = realname
-        self.password = password
+        # With SASL the password is the account's; without, the server's (PASS).
+        self.server_password = None if sasl else password
+        # The account SASL logs in to (the nick when None) and its password; a /login
+        # or /register that worked sets them, so a reconnect logs in by itself.
         self.account = account
+        self.sasl_password = password if sasl else None
+        self.sasl_plain_without_tls = sasl_plain_without_tls
+        # The account being logged in to by /login or /register, until 900 says so.
+        self._logging_in: tuple[str, str] | None = None
         self._clock = clock
         self._now = now
         self.history_page = max(1, history_page)
@@ -147,15 +171,22 @@ class ClientProtocol:
 
     # ----------------------------------------------------------------- lifecycle
 
-    def connection_made(self) -> None:
-        """Forget everything tied to the previous connection and start registering."""
+    def connection_made(self, secure: bool = False) -> None:
+        """Forget everything tied to the previous connection and start registering;
+        `secure` says whether it is TLS (which SASL PLAIN needs unless allowed)."""
         self.nick = self.wanted_nick
         self.server = ""
         self.registered = False
+        self.secure = secure
         self.caps: set[str] = set()
         self._offered: dict[str, str] = {}
         self._cap_done = False
-        self._sasl = False
+        # The SASL mechanism of this connection's login ("" for none), its SCRAM
+        # conversation, and a server payload still arriving in 400-byte chunks.
+        self._sasl = ""
+        self._scram: ScramClient | None = None
+        self._sasl_in = ResponseReader(SASL_MAX_IN)
+        self._logging_in = None
         self._nick_tries = 0
         self.chantypes = "#&"
         self.prefixes = "~&@%+"
@@ -255,6 +286,22 @@ class ClientProtocol:
 
     def raw(self, line: str) -> None:
         self._send(parse_line(line))
+
+    def register_account(self, password: str) -> str:
+        """Register the current nick as an account: IRCv3 REGISTER when offered, else
+        NickServ REGISTER. Returns which was used, for the user."""
+        self._logging_in = (self.nick, password)
+        if self.offered("draft/account-registration") is not None:
+            self._send(Message("REGISTER", ("*", "*", password)))
+            return "REGISTER"
+        self._send(Message("PRIVMSG", ("NickServ", f"REGISTER {password}")))
+        return "NickServ"
+
+    def identify(self, account: str | None, password: str) -> None:
+        """Log in after registration, with NickServ IDENTIFY (never echoed locally)."""
+        self._logging_in = (account or self.nick, password)
+        text = f"IDENTIFY {account} {password}" if account else f"IDENTIFY {password}"
+        self._send(Message("PRIVMSG", ("NickServ", text)))
 
     def ping(self) -> None:
         """Send a PING whose PONG measures the lag."""
@@ -372,8 +419,8 @@ class ClientProtocol:
         return self._now()
 
     def _register(self) -> None:
-        if self.password and not self._sasl:
-            self._send(Message("PASS", (self.password,)))
+        if self.server_password:
+            self._send(Message("PASS", (self.server_password,)))
         self._send(Message("NICK", (self.nick,)))
         self._send(Message("USER", (self.username, "0", "*", self.realname)))
 
@@ -439,53 +486,103 @@ class ClientProtocol:
                 self._offered[name] = value
             if more:
                 return []
-            want = sorted(
-                name for name in self._offered
-                if (name in WANTED_CAPS or (name == "sasl" and self.password))
-                and name not in self.caps
-            )
+            want = {name for name in self._offered
+                    if name in WANTED_CAPS and name not in self.caps}
+            notes: list[ev.Event] = []
             if sub == "LS":
-                self._sasl = "sasl" in want and "PLAIN" in (
-                    self._offered.get("sasl") or "PLAIN"
-                ).upper().split(",")
-                if not self._sasl and "sasl" in want:
-                    want.remove("sasl")
+                if self.sasl_password:
+                    self._sasl, why = self._sasl_mechanism()
+                    if self._sasl:
+                        want.add("sasl")
+                    else:
+                        notes.append(ev.ServerText(why, error=True))
                 self._register()
             if want:
-                self._send(Message("CAP", ("REQ", " ".join(want))))
+                self._send(Message("CAP", ("REQ", " ".join(sorted(want)))))
             elif sub == "LS":
                 self._end_caps()
-            return []
+            return notes
         if sub == "ACK":
             acked = set(msg.param(2).split())
             self.caps |= {c for c in acked if not c.startswith("-")}
             self.caps -= {c[1:] for c in acked if c.startswith("-")}
             if "sasl" in acked and self._sasl and not self.registered:
-                self._send(Message("AUTHENTICATE", ("PLAIN",)))
-                return []
+                self._send(Message("AUTHENTICATE", (self._sasl,)))
+                return [ev.ServerText(f"Logging in as {self._sasl_account()} "
+                                      f"with {self._sasl}…")]
             self._end_caps()
             return [ev.CapsEnabled(frozenset(self.caps))]
         if sub == "NAK":
-            self._sasl = False
+            wanted_sasl = bool(self._sasl)
+            self._sasl = ""
             self._end_caps()
+            if wanted_sasl:
+                return [ev.ServerText("The server refused SASL: not logged in.", error=True)]
             return []
         if sub == "DEL":
             self.caps -= set(msg.param(2).split())
         return []
 
+    def _sasl_account(self) -> str:
+        return self.account or self.nick
+
+    def _sasl_mechanism(self) -> tuple[str, str]:
+        """The mechanism to log in with, or "" and why there is none: SCRAM-SHA-256
+        when the server lists it, else PLAIN, which only over TLS unless allowed."""
+        if "sasl" not in self._offered:
+            return "", "The server does not offer SASL: not logged in."
+        value = self._offered["sasl"]
+        # A `sasl` without a list (CAP LS below 302) promises at least PLAIN.
+        mechanisms = value.upper().split(",") if value else [PLAIN]
+        if SCRAM in mechanisms:
+            return SCRAM, ""
+        if PLAIN not in mechanisms:
+            return "", (f"The server's SASL mechanisms ({value}) are none this client "
+                        f"speaks ({SCRAM}, {PLAIN}): not logged in.")
+        if self.secure or self.sasl_plain_without_tls:
+            return PLAIN, ""
+        return "", ("Not logged in: the server offers only SASL PLAIN, which would send "
+                    "the password unencrypted. Connect with --tls, or allow it with "
+                    "sasl_plain_without_tls = true.")
+
     def _on_authenticate(self, msg: Message) -> list[ev.Event]:
-        if msg.param(0) != "+" or not self.password:
+        """One chunk of the server's side of the SASL conversation."""
+        if not self._sasl or self.registered:
             return []
-        account = self.account or self.nick
-        blob = base64.b64encode(
-            f"{account}\0{account}\0{self.password}".encode()
-        ).decode()
-        chunks = [blob[i : i + SASL_CHUNK] for i in range(0, len(blob), SASL_CHUNK)]
-        if len(chunks[-1]) == SASL_CHUNK:
-            chunks.append("+")
-        for chunk in chunks:
+        try:
+            data = self._sasl_in.add(msg.param(0))
+            if data is None:
+                return []  # a full chunk: more follows
+            challenge = data.decode()
+        except (SaslError, UnicodeDecodeError):
+            return self._sasl_abort("the server's SASL message was not readable")
+        account, password = self._sasl_account(), self.sasl_password or ""
+        if self._sasl == PLAIN:
+            return self._sasl_reply(encode_plain(account, password))
+        try:
+            if self._scram is None:
+                self._scram = ScramClient([SCRAM], account, password)
+                return self._sasl_reply(self._scram.get_client_first().encode())
+            if challenge.startswith("r="):
+                self._scram.set_server_first(challenge)
+                return self._sasl_reply(self._scram.get_client_final().encode())
+            self._scram.set_server_final(challenge)
+        except ScramException as exc:
+            # A server that cannot prove it knows the password is not the server we
+            # registered with; stop before it learns anything more.
+            return self._sasl_abort(f"SCRAM failed: {exc}")
+        return self._sasl_reply(b"")
+
+    def _sasl_reply(self, data: bytes) -> list[ev.Event]:
+        for chunk in encode_response(data):
             self._send(Message("AUTHENTICATE", (chunk,)))
         return []
+
+    def _sasl_abort(self, why: str) -> list[ev.Event]:
+        self._send(Message("AUTHENTICATE", ("*",)))
+        self._sasl = ""
+        return [ev.ServerText(f"SASL login as {self._sasl_account()} stopped: {why}; "
+                              "continuing without logging in.", error=True)]
 
     def _on_batch(self, msg: Message) -> list[ev.Event]:
         ref = msg.param(0)
@@ -523,12 +620,16 @@ class ClientProtocol:
         when, msgid = self._time_of(msg), msg.tags.get("msgid")
         if not history and "time" in msg.tags:
             self._saw(fold(buffer), when, msgid)
-        return [
+        events: list[ev.Event] = [
             ev.ChatMessage(
                 buffer=buffer, sender=sender, text=text, kind=kind, time=when,
                 own=own, history=history, private=private, msgid=msgid,
             )
         ]
+        if (private and not history and kind is ev.MessageKind.NOTICE
+                and fold(sender) == fold("NickServ") and REGISTERED_NOTICE in text):
+            events.append(ev.LoginHint(self.nick))
+        return events
 
     def _on_join(self, msg: Message) -> list[ev.Event]:
         room, nick = msg.param(0), nick_of(msg.source)
@@ -586,6 +687,10 @@ class ClientProtocol:
                     return self._history_failed(fold(context), description)
         return [ev.ServerText(f"{command}: {description}", error=True)]
 
+    def _on_register(self, msg: Message) -> list[ev.Event]:
+        """REGISTER SUCCESS (or VERIFICATION_REQUIRED) <account> <message>."""
+        return [ev.ServerText(msg.params[-1] if len(msg.params) > 2 else " ".join(msg.params))]
+
     def _on_error(self, msg: Message) -> list[ev.Event]:
         return [ev.ServerText(f"Server closed the link: {msg.param(0)}", error=True)]
 
@@ -596,6 +701,14 @@ class ClientProtocol:
 
     def _on_invite(self, msg: Message) -> list[ev.Event]:
         return [ev.ServerText(f"{nick_of(msg.source)} invites you to {msg.param(1)}")]
+
+    def _logged_in(self, account: str, text: str) -> list[ev.Event]:
+        """900: logged in. After a /login or /register of that account, reconnects log
+        in to it by SASL, as if it had been configured."""
+        pending, self._logging_in = self._logging_in, None
+        if pending is not None and fold(pending[0]) == fold(account):
+            self.account, self.sasl_password = account, pending[1]
+        return [ev.AccountChanged(account, text)]
 
     def _numeric(self, msg: Message) -> list[ev.Event]:
         code = msg.command
@@ -645,13 +758,23 @@ class ClientProtocol:
             self._send(Message("NICK", (self.nick,)))
             return [ev.ServerText(f"Nick {msg.param(1)} is taken; trying {self.nick}")]
         if code in ("903", "907"):
+            self._sasl = ""
             self._end_caps()
             return []
         if code in ("902", "904", "905", "906"):
+            tried, self._sasl = self._sasl, ""
             self._end_caps()
-            return [ev.ServerText(f"SASL login failed: {msg.params[-1]}", error=True)]
-        if code in ("900", "901"):
-            return [ev.ServerText(msg.params[-1])]
+            if not tried:
+                return []  # the answer to our own abort, which said why already
+            return [ev.ServerText(f"SASL login as {self._sasl_account()} failed: "
+                                  f"{msg.params[-1]}; continuing without logging in.",
+                                  error=True)]
+        if code == "908":
+            return []  # the mechanisms the server has: the 904 after it says enough
+        if code == "900":
+            return self._logged_in(msg.param(2), msg.params[-1])
+        if code == "901":
+            return [ev.AccountChanged(None, msg.params[-1])]
         if code == "421" and msg.param(1).upper() == "CHATHISTORY":
             # The cap was offered but the command is not there: give up on history.
             return [e for key in list(self._pending)
@@ -688,6 +811,7 @@ _HANDLERS: dict[str, Callable[[ClientProtocol, Message], list[ev.Event]]] = {
     "TOPIC": ClientProtocol._on_topic,
     "AWAY": ClientProtocol._on_away,
     "FAIL": ClientProtocol._on_fail,
+    "REGISTER": ClientProtocol._on_register,
     "ERROR": ClientProtocol._on_error,
     "MODE": ClientProtocol._on_mode,
     "INVITE": ClientProtocol._on_invite,

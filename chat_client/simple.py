@@ -14,7 +14,6 @@ import sys
 from collections.abc import Callable
 
 from prompt_toolkit import PromptSession
-from prompt_toolkit.history import InMemoryHistory
 from prompt_toolkit.input import Input
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent, merge_key_bindings
 from prompt_toolkit.output import Output
@@ -28,6 +27,7 @@ from chat_client.state import Buffer, BufferKind, ConnState, Line, LineKind, nic
 from chat_client.text import clean
 from chat_client.ui.app import stop_connection
 from chat_client.ui.keybindings import load_navigation_bindings
+from chat_client.ui.secret import MaskSecrets, SecretSafeHistory
 
 # Twelve ANSI colours, as many as the full-screen palette, so a nick's slot is the same.
 _ANSI_NICK = (31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96)
@@ -62,7 +62,8 @@ class SimpleUI:
 
         self.session: PromptSession[str] = PromptSession(
             message=self._prompt,
-            history=InMemoryHistory(),
+            history=SecretSafeHistory(),
+            input_processors=[MaskSecrets()],
             key_bindings=merge_key_bindings([kb, load_navigation_bindings(self.state)]),
             input=input,
             output=output,

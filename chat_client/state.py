@@ -215,6 +215,7 @@ class ClientState:
         self.conn = ConnState.DISCONNECTED
         self.conn_detail = ""
         self.lag: float | None = None
+        self.account: str | None = None  # the account we are logged in to
         self.away = False
         self.show_members = True
         self.status = ""  # a transient hint for the status line (paste confirmation, ...)
@@ -430,6 +431,8 @@ class ClientState:
         if conn is not ConnState.CONNECTED:
             self.lag = None
         if conn in (ConnState.RECONNECTING, ConnState.DISCONNECTED):
+            self.account = None  # a new connection logs in again, or not
+        if conn in (ConnState.RECONNECTING, ConnState.DISCONNECTED):
             for buf in self.buffers:
                 buf.joined = False
                 buf.members.clear()
@@ -628,6 +631,18 @@ class ClientState:
             buf = self.active
         self.add_line(buf or self.server_buffer,
                       LineKind.ERROR if e.error else LineKind.INFO, e.text)
+
+    def _on_AccountChanged(self, e: ev.AccountChanged) -> None:
+        """Shown where the user is looking too: a login is something they asked for."""
+        self.account = e.account
+        self.add_line(self.server_buffer, LineKind.INFO, e.text)
+        if self.active is not self.server_buffer:
+            self.add_line(self.active, LineKind.INFO, e.text)
+
+    def _on_LoginHint(self, e: ev.LoginHint) -> None:
+        self.add_line(self.active, LineKind.INFO,
+                      f"{e.nick} is a registered nickname: if it is yours, type "
+                      "/login PASSWORD to log in; if not, /nick another one.")
 
     def _on_LagMeasured(self, e: ev.LagMeasured) -> None:
         self.lag = e.seconds

@@ -12,7 +12,6 @@ import contextlib
 
 from prompt_toolkit.application import Application
 from prompt_toolkit.buffer import Buffer
-from prompt_toolkit.history import InMemoryHistory
 from prompt_toolkit.input import Input
 from prompt_toolkit.output import Output
 from prompt_toolkit.widgets import SearchToolbar
@@ -23,6 +22,7 @@ from chat_client.completion import TabCompleter
 from chat_client.net import Connection
 from chat_client.ui.keybindings import load_bindings
 from chat_client.ui.layout import MessagePane, build_layout
+from chat_client.ui.secret import SecretSafeHistory
 from chat_client.ui.style import STYLE
 
 # A paste of more lines than this waits for a second Enter before it is sent, so a
@@ -45,7 +45,7 @@ class ChatUI:
         self.completer = TabCompleter(self.state, REGISTRY.names())
         self.input_buffer = Buffer(
             multiline=True,
-            history=InMemoryHistory(),
+            history=SecretSafeHistory(),
             on_text_changed=lambda _: self._edited(),
         )
         search = SearchToolbar()

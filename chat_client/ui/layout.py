@@ -41,6 +41,7 @@ from chat_client.state import (
     nick_colour_index,
 )
 from chat_client.text import clean
+from chat_client.ui.secret import MaskSecrets
 from chat_client.ui.style import NICK_PALETTE
 
 if TYPE_CHECKING:
@@ -287,8 +288,10 @@ def status_line(ui: ChatUI) -> Callable[[], StyleAndTextTuples]:
     state = ui.state
 
     def render() -> StyleAndTextTuples:
-        out: StyleAndTextTuples = [
-            ("class:status.nick", f" {state.nick}"),
+        out: StyleAndTextTuples = [("class:status.nick", f" {state.nick}")]
+        if state.account:
+            out.append(("", f" (logged in as {state.account})"))
+        out += [
             ("", f" @ {state.server} "),
             (f"class:status.{state.conn.value}", f"[{state.conn.value}"),
         ]
@@ -320,7 +323,8 @@ def build_layout(ui: ChatUI, search: SearchToolbar) -> Layout:
         and columns() >= MEMBERS_MIN_COLUMNS
     )
     input_window = Window(
-        BufferControl(ui.input_buffer, search_buffer_control=search.control),
+        BufferControl(ui.input_buffer, search_buffer_control=search.control,
+                      input_processors=[MaskSecrets()]),
         height=lambda: Dimension(
             min=1, max=INPUT_MAX_ROWS, preferred=ui.input_buffer.document.line_count
         ),

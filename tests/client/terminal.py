@@ -177,10 +177,12 @@ def _quote(text: str) -> str:
 
 
 def client_env(workdir: Path, config: str) -> dict[str, str]:
-    """Only PATH and the private HOME and XDG directories of support.hermetic, the
-    config home holding `config` as client.toml; a known terminal and locale."""
+    """Only PATH (and PYTHONPATH, which says whose code runs) and the private HOME and
+    XDG directories of support.hermetic, the config home holding `config` as
+    client.toml; a known terminal and locale."""
     private = hermetic_env(workdir)
-    env = {k: v for k, v in private.items() if k in ("PATH", "HOME") or k.startswith("XDG_")}
+    env = {k: v for k, v in private.items()
+           if k in ("PATH", "HOME", "PYTHONPATH") or k.startswith("XDG_")}
     env |= {"TERM": "xterm-256color", "LANG": "C.UTF-8"}
     client_toml = Path(env["XDG_CONFIG_HOME"], "roomchat", "client.toml")
     client_toml.write_text(config)

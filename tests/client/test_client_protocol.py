@@ -36,8 +36,9 @@ def test_registration_asks_only_for_offered_caps_then_ends() -> None:
     assert proto.registered
 
 
-def test_sasl_plain_when_password_and_offered() -> None:
-    proto = ClientProtocol("me", password="pw")
+def test_sasl_plain_over_tls_when_asked_for_and_offered() -> None:
+    proto = ClientProtocol("me", password="pw", sasl=True)
+    proto.connection_made(secure=True)
     proto.data_to_send()
     feed(proto, ":srv CAP * LS :sasl=PLAIN,EXTERNAL server-time")
     assert "PASS pw" not in sent(proto)
@@ -45,7 +46,7 @@ def test_sasl_plain_when_password_and_offered() -> None:
     assert sent(proto) == ["AUTHENTICATE PLAIN"]
     feed(proto, "AUTHENTICATE +")
     (line,) = sent(proto)
-    assert base64.b64decode(line.split()[1]) == b"me\0me\0pw"
+    assert base64.b64decode(line.split()[1]) == b"\0me\0pw"
     feed(proto, ":srv 903 me :SASL authentication successful")
     assert sent(proto) == ["CAP END"]
 
