@@ -62,3 +62,8 @@ class SessionBase:
 
     def connection_lost(self, reason: str) -> None:
         self.hub.disconnect(self.user, reason)
+
+    @property
+    def busy(self) -> bool:
+        """A password check of theirs is running, and their next lines wait for it."""
+        return self.user.pending > 0

@@ -97,6 +97,9 @@ class Session(Protocol):
 
     def connection_lost(self, reason: str) -> None: ...
 
+    @property
+    def busy(self) -> bool: ...
+
 
 class Detector:
     """The session of a connection whose dialect is not known yet, then its proxy."""
@@ -184,6 +187,10 @@ class Detector:
             self.inner.connection_lost(reason)
         else:
             self.hub.disconnect(self.user, reason)
+
+    @property
+    def busy(self) -> bool:
+        return self.inner is not None and self.inner.busy
 
     # -- Peer (called by the hub while undecided) -----------------------------------
 

@@ -113,6 +113,11 @@ class WebSession:
     def connection_lost(self, reason: str) -> None:
         """As terminate."""
 
+    @property
+    def busy(self) -> bool:
+        """A request is answered as it arrives: nothing outlives it."""
+        return False
+
     # -- requests -----------------------------------------------------------------
 
     def on_request(self, request: HttpRequest) -> None:

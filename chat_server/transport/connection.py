@@ -33,6 +33,11 @@ log = logging.getLogger("chat_server.connection")
 # one stalled client costs is about sendq_bytes plus this.
 KERNEL_SNDBUF_BYTES = 64 * 1024
 
+# After the client's EOF, how long its unfinished work (flood-delayed lines, commands
+# waiting on a password check) may still run and be answered, and how often to look.
+EOF_GRACE = 10.0
+EOF_POLL = 0.02
+
 # The first byte of every TLS connection: a handshake record (RFC 8446 5.1,
 # ContentType.handshake = 22). Anything else on the TLS port is not TLS at all.
 TLS_HANDSHAKE_RECORD = b"\x16"
@@ -69,6 +74,11 @@ class Session(Protocol):
 
     def connection_lost(self, reason: str) -> None:
         """The connection ended by itself (EOF, reset)."""
+
+    @property
+    def busy(self) -> bool:
+        """Work the client started is still running off the loop (a password check),
+        and its next lines wait for it."""
 
 
 class TransportStats:
@@ -114,6 +124,7 @@ class Connection(asyncio.Protocol):
     __slots__ = (
         "_abort_handle",
         "_backlog",
+        "_eof_at",
         "_framer",
         "_out",
         "_paused",
@@ -151,6 +162,8 @@ class Connection(asyncio.Protocol):
         self._tokens_at = 0.0
         self._paused = False
         self._abort_handle: asyncio.TimerHandle | None = None
+        # When the client half-closed with work of its own unfinished; 0: it has not.
+        self._eof_at = 0.0
         self.transport: asyncio.Transport | None = None
         self.session: Session | None = None
         self.closing = False
@@ -249,7 +262,28 @@ class Connection(asyncio.Protocol):
         self._drain()
 
     def eof_received(self) -> bool:
-        return False
+        """The client has sent all it will (a script piped into nc, say). What it sent
+        still runs and is answered, its flood-delayed lines and the commands waiting on
+        a password check included; then the connection ends as if it had closed."""
+        if self.closing or not self._unfinished():
+            return False
+        self._eof_at = self.listener.loop.time()
+        self.listener.loop.call_later(EOF_POLL, self._after_eof)
+        return True  # keep writing until it is done
+
+    def _unfinished(self) -> bool:
+        session = self.session
+        return bool(self._backlog) or (session is not None and session.busy)
+
+    def _after_eof(self) -> None:
+        if self.closing:
+            return
+        if self._unfinished() and self.listener.loop.time() - self._eof_at < EOF_GRACE:
+            self.listener.loop.call_later(EOF_POLL, self._after_eof)
+            return
+        self.close_reason = "Connection closed"
+        self._call_session("connection_lost", self.close_reason)
+        self.close(self.close_reason)
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._abort_handle is not None:
