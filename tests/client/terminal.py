@@ -115,6 +115,18 @@ class RawIrc:
         self.sock.close()
 
 
+def make_account(port: int, nick: str, password: str) -> None:
+    """An account named `nick` (IRCv3 REGISTER), and the nick left free again."""
+    owner = RawIrc(port, nick)
+    try:
+        owner.send(f"REGISTER * * {password}")
+        owner.expect(rf" 900 {nick} ")
+        owner.send("QUIT")
+        owner.expect(r"^ERROR ")
+    finally:
+        owner.close()
+
+
 class Tmux:
     """A private tmux server (its own socket) running one command in one pane."""
 
