@@ -633,11 +633,9 @@ class ClientState:
                       LineKind.ERROR if e.error else LineKind.INFO, e.text)
 
     def _on_AccountChanged(self, e: ev.AccountChanged) -> None:
-        """Shown where the user is looking too: a login is something they asked for."""
+        """Shown where the user is looking: a login is something they asked for."""
         self.account = e.account
-        self.add_line(self.server_buffer, LineKind.INFO, e.text)
-        if self.active is not self.server_buffer:
-            self.add_line(self.active, LineKind.INFO, e.text)
+        self.add_line(self.active, LineKind.INFO, e.text)
 
     def _on_LoginHint(self, e: ev.LoginHint) -> None:
         self.add_line(self.active, LineKind.INFO,

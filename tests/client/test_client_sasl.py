@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 from client.clienthelpers import feed as feed_client
 from client.clienthelpers import make_client, until
+from client.terminal import BIN, RawIrc, ServerProcess, Tmux, client_env, require_tmux
+from client.terminal import make_account as make_account_raw
 from prompt_toolkit.document import Document
 from prompt_toolkit.layout.processors import TransformationInput
 from scramp import ScramMechanism
@@ -374,3 +376,54 @@ async def test_plain_over_tls_and_refused_over_plaintext_unless_allowed(
         async with connected(port, policies, nick="bea", sasl=True, password=PASSWORD,
                              sasl_plain_without_tls=True) as client:
             await until(lambda: client.online and client.state.account == "bea", TIMEOUT)
+
+
+# -- the chat-client command in a terminal ------------------------------------------
+
+
+@pytest.fixture
+def tmux(tmp_path: Path) -> Iterator[Tmux]:
+    require_tmux()
+    term = Tmux(tmp_path)
+    yield term
+    term.kill()
+
+
+@pytest.mark.parametrize("simple", [False, True], ids=["full-screen", "simple"])
+def test_sasl_asks_for_the_password_at_start_and_a_typed_one_is_never_shown(
+    tmux: Tmux, tmp_path: Path, simple: bool,
+) -> None:
+    server = ServerProcess(tmp_path)
+    bob = None
+    try:
+        make_account_raw(server.port, "ann", PASSWORD)
+        argv = [str(BIN / "chat-client"), f"127.0.0.1:{server.port}", "--nick", "ann",
+                "--sasl", "--room", "#lobby", *(["--simple"] if simple else [])]
+        tmux.start(argv, client_env(tmp_path, "bell = false\n"), width=100, height=30)
+        tmux.wait_for("Password for ann:")
+        tmux.type(PASSWORD)
+        tmux.key("Enter")
+        # The status line names the account; simple mode has the line alone.
+        tmux.wait_for(lambda s: (simple or "ann (logged in as ann) @" in s)
+                      and "You are now logged in as ann" in s)
+        bob = RawIrc(server.port, "bob")
+        bob.send("WHOIS ann")
+        assert bob.expect(r" 330 bob ann ").split()[4] == "ann"
+
+        tmux.type(f"/login ann {PASSWORD}")
+        typed = tmux.wait_for("/login " + "*" * len(f"ann {PASSWORD}"))
+        assert PASSWORD not in typed
+        tmux.key("Enter")
+        # Simple mode's transcript keeps the line as it was drawn: masked.
+        assert PASSWORD not in tmux.wait_for("Logging in as ann…")
+        tmux.key("Up")
+        recalled = tmux.wait_for(lambda s: s.rstrip().endswith("#lobby> /login"))
+        assert PASSWORD not in recalled
+        tmux.key("C-u")
+        tmux.type("/quit")
+        tmux.key("Enter")
+        tmux.wait_for("EXITED 0")
+    finally:
+        if bob is not None:
+            bob.close()
+        server.stop()
