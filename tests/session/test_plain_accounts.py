@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from support.plain import FakeLink, irc_user, plain_user, untimed
 
 from chat_server.config import AccountsSection
@@ -63,8 +64,11 @@ def type_(session: PlainSession, link: FakeLink, line: str) -> list[str]:
     return [untimed(x) for x in link.take()]
 
 
-def test_a_registered_nickname_asks_for_its_password_and_the_right_one_lets_in() -> None:
-    hub = hub_with_alice()
+@pytest.mark.parametrize("protection", ["enforce", "strict"])
+def test_a_registered_nickname_asks_for_its_password_and_the_right_one_lets_in(
+    protection: str,
+) -> None:
+    hub = hub_with_alice(nick_protection=protection)
     _, bob_link = plain_user(hub, "bob")
     alice, link = newcomer(hub)
     assert type_(alice, link, "alice") == [
