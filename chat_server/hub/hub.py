@@ -69,7 +69,13 @@ from chat_server.hub.history import (
 )
 from chat_server.hub.model import REMOTE, Peer, Room, User
 from chat_server.hub.monitor import Monitors, came_online, went_offline
-from chat_server.hub.playback import MSGREFTYPES, Refused, Request, entry_events
+from chat_server.hub.playback import (
+    MSGREFTYPES,
+    Refused,
+    Request,
+    entry_event,
+    entry_events,
+)
 from chat_server.hub.table import SERVICES, VERSION
 from chat_server.protocol import names
 from chat_server.protocol import numerics as N
@@ -583,7 +589,8 @@ class Hub:
             return
         entries = self.history.recent(room_key(room.folded), count, MESSAGE_KINDS)
         if entries:
-            self.send(user, Playback(PlaybackKind.JOIN, room.name, entry_events(entries)))
+            events = tuple(e for e in map(_replay_event, entries) if e is not None)
+            self.send(user, Playback(PlaybackKind.JOIN, room.name, events))
 
     def history_failed(self, user: User, refused: Refused) -> None:
         self.send(user, HistoryFailed(refused.code, refused.context, refused.description))
@@ -787,6 +794,12 @@ class Hub:
         self.hosts.clear()
         self.monitors = Monitors()
 
+
+
+# Everyone joining a room is replayed the same last lines: each kept entry becomes its
+# event once, not once per joiner (the same event objects also let the session's
+# rendering of them be cached).
+_replay_event = functools.lru_cache(maxsize=1024)(entry_event)
 
 
 @functools.lru_cache(maxsize=8)

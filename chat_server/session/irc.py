@@ -239,6 +239,15 @@ def _with_visible_time(event: Event) -> Event:
     return replace(event, text=when + event.text)
 
 
+@lru_cache(maxsize=1024)
+def _replayed(form: IrcForm, event: Event, server: str, visible: bool) -> bytes:
+    """A line replayed on join: everyone joining a room gets the same last lines (the
+    hub hands the same event objects), so each is rendered once per form."""
+    if visible:
+        event = _with_visible_time(event)
+    return _ROOM_RENDERERS[type(event)](form, event, server)
+
+
 class IrcSession(SessionBase):
     """Bridges one connection to the hub in the IRC dialect; is the hub's Peer for it."""
 
@@ -296,11 +305,13 @@ class IrcSession(SessionBase):
         such lines at their arrival time, while WeeChat (message-tags) shows the tag's.
         """
         server = self.hub.settings.name
-        events = e.events
         caps = self.user.caps
-        if e.kind is PlaybackKind.JOIN and "batch" not in caps and "message-tags" not in caps:
-            events = tuple(map(_with_visible_time, events))
-        lines = [_ROOM_RENDERERS[type(ev)](self.form, ev, server) for ev in events]
+        if e.kind is PlaybackKind.JOIN:
+            visible = "batch" not in caps and "message-tags" not in caps
+            form = self.form
+            lines = [_replayed(form, ev, server, visible) for ev in e.events]
+        else:
+            lines = [_ROOM_RENDERERS[type(ev)](self.form, ev, server) for ev in e.events]
         if "batch" in self.user.caps:
             ref = f"h{next(_batch_ids)}"
             return (_line(None, server, "BATCH", "+" + ref, "chathistory", e.target)

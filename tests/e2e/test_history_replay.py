@@ -203,3 +203,31 @@ async def test_plain_history_refusals_are_clear(plain: PlainFactory) -> None:
     assert await zhang.expect(r"\* Nothing was said with nobody yet\.$")
     await zhang.send("/history 0")
     assert (await zhang.expect(r"^! ")).startswith("! Show at least 1 message")
+
+
+async def test_joiners_with_different_caps_each_get_their_own_replay_and_new_lines(
+    connect: ClientFactory,
+) -> None:
+    # The replayed lines are rendered once per form and kept: a joiner must never get
+    # the rendering made for another's capabilities, nor miss a line said since.
+    bob = await earlier(connect, n=3)
+    tagged = await connect("tagged", ("server-time", "message-tags"))
+    bare = await connect("bare")
+    again = await connect("again", ("server-time", "message-tags"))
+    for client in (tagged, bare):
+        await join_burst(client, "#dev")
+        await client.expect(r"--- earlier in #dev ---")
+        said = [await client.expect(r" PRIVMSG ") for _ in range(3)]
+        texts = [m.param(1) for m in said]
+        if client is tagged:
+            assert texts == ["m1", "m2", "m3"] and all("time" in m.tags for m in said)
+        else:
+            assert all(not m.tags for m in said)
+            assert [t.split("] ", 1)[1] for t in texts] == ["m1", "m2", "m3"]
+    await bob.send("PRIVMSG #dev :m4")
+    await bob.expect(r"PRIVMSG #dev :?m4$")
+    await join_burst(again, "#dev")
+    await again.expect(r"--- earlier in #dev ---")
+    said = [await again.expect(r" PRIVMSG ") for _ in range(3)]
+    assert [m.param(1) for m in said] == ["m2", "m3", "m4"]
+    assert all("time" in m.tags for m in said)
