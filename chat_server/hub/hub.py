@@ -618,7 +618,7 @@ class Hub:
         elif names.is_valid_nick(target):
             other = self.find_user(target)
             key = self._private_key_with(user, target, other)
-            shown = other.nick if other is not None else target
+            shown = target  # the batch names the conversation as the client asked
         else:
             raise Refused("INVALID_TARGET", (sub, target), "Messages could not be retrieved")
         query = Query(request.sub, key, request.start, request.limit, kinds, request.end)

@@ -99,9 +99,11 @@ def authenticate(hub: Hub, user: User, msg: Message) -> None:
         user.sasl = None
         hub.reply(user, N.ERR_SASLTOOLONG, "SASL message too long")
         return
-    except Malformed:
+    except Malformed as exc:
+        # A response past accounts.sasl_max_bytes fails like Ergo's (904), where one
+        # line over 400 bytes is the spec's 905.
         user.sasl = None
-        hub.reply(user, N.ERR_SASLFAIL, f"{FAILED}: invalid base64")
+        hub.reply(user, N.ERR_SASLFAIL, f"{FAILED}: {exc}")
         return
     if data is None:
         return  # a full chunk: more follows

@@ -21,11 +21,12 @@ class SaslError(ValueError):
 
 
 class TooLong(SaslError):
-    """A chunk over CHUNK bytes, or a response past the limit: 905."""
+    """A chunk over CHUNK bytes: 905."""
 
 
 class Malformed(SaslError):
-    """Bad base64, or a message its mechanism cannot read: 904."""
+    """Bad base64, a response past the limit, or a message its mechanism cannot
+    read: 904."""
 
 
 def encode_response(data: bytes) -> list[str]:
@@ -59,9 +60,12 @@ class ResponseReader:
             self._reset()
             raise Malformed("an empty chunk is sent as +")
         size = len(chunk.encode("utf-8", "replace"))
-        if size > CHUNK or self._size + size > self.limit:
+        if size > CHUNK:
             self._reset()
-            raise TooLong("response too long")
+            raise TooLong("a line over 400 bytes")
+        if self._size + size > self.limit:
+            self._reset()
+            raise Malformed("response too long")
         self._parts.append(chunk)
         self._size += size
         if size == CHUNK:

@@ -222,8 +222,12 @@ def _around(query: Query, scans: Scans, limit: int) -> list[Entry]:
     return before[:b][::-1] + after[:a]
 
 
+# Later than any entry's time, in milliseconds.
+_NEVER_MS = 1 << 62
+
+
 def _targets(query: Query, scans: Scans, limit: int) -> list[TargetActivity]:
-    """Targets with entries strictly between two times, by the time of the latest one.
+    """Targets whose latest entry is strictly between two times, by its time.
 
     As BETWEEN: counted from `start`'s side, so start later than end picks the most
     recently active; always returned oldest first (ties by key).
@@ -239,8 +243,10 @@ def _targets(query: Query, scans: Scans, limit: int) -> list[TargetActivity]:
         keys += scans.conversations(party)
     found = []
     for target in dict.fromkeys(keys):
-        ms = scans.latest(target, low, high, query.kinds)
-        if ms is not None:
+        # A target is in the window when its latest entry is: one with older entries
+        # inside but newer ones past the end has moved on (as Ergo answers it).
+        ms = scans.latest(target, low, _NEVER_MS, query.kinds)
+        if ms is not None and ms < high:
             found.append((ms, target))
     found.sort()
     chosen = found[:limit] if a <= b else found[-limit:]

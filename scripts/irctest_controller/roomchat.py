@@ -50,6 +50,10 @@ BASE_CONFIG: dict[str, dict[str, Any]] = {
 }
 
 
+# accounts.max_password's default: the longest password an account may have.
+MAX_PASSWORD_BYTES = 300
+
+
 def toml_value(value: object) -> str:
     """One TOML value. Strings go out JSON-escaped, which TOML basic strings accept."""
     if isinstance(value, bool):
@@ -207,6 +211,9 @@ class RoomchatController(BaseServerController, DirectoryBasedController):
     def registerUser(self, case: Any, username: str, password: str | None = None) -> None:
         """Make an account the way a person would: connect as its nick, NickServ REGISTER."""
         assert password
+        if len(password.encode()) > MAX_PASSWORD_BYTES:
+            # Longer passwords are refused by design (accounts.max_password).
+            raise NotImplementedByController(f"passwords over {MAX_PASSWORD_BYTES} bytes")
         client = case.addClient(show_io=False)
         case.sendLine(client, "CAP LS 302")
         case.sendLine(client, "NICK " + username)

@@ -236,7 +236,7 @@ async def test_malformed_responses_fail_and_the_connection_stays_usable(
     await logged_in(alice)
 
 
-async def test_a_chunk_over_400_bytes_or_a_response_over_the_limit_is_905() -> None:
+async def test_a_chunk_over_400_bytes_is_905_and_a_response_over_the_limit_904() -> None:
     async with running_server(accounts_sasl_max_bytes=1000) as server:
         await make_account(port_of(server), "alice")
         async with clients_of(server) as connect:
@@ -255,7 +255,7 @@ async def test_a_chunk_over_400_bytes_or_a_response_over_the_limit_is_905() -> N
             await alice.expect(r" PONG \S+ :?still-listening")
             assert not any(" 90" in line for line in alice.seen[mark:])
             await alice.send("AUTHENTICATE " + "A" * 400)
-            await refused(alice, "905")
+            await refused(alice, "904")
             await plain(alice, "alice", PASSWORD)
             await logged_in(alice)
 

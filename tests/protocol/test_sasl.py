@@ -58,7 +58,7 @@ def test_bad_base64_or_an_empty_chunk_is_malformed(chunk: str) -> None:
         ResponseReader(8192).add(chunk)
 
 
-def test_a_long_chunk_or_a_long_response_is_too_long() -> None:
+def test_a_long_chunk_is_too_long_and_a_long_response_malformed() -> None:
     with pytest.raises(TooLong):
         ResponseReader(8192).add("A" * 401)
     with pytest.raises(TooLong):
@@ -66,7 +66,7 @@ def test_a_long_chunk_or_a_long_response_is_too_long() -> None:
     reader = ResponseReader(800)
     assert reader.add("A" * 400) is None
     assert reader.add("A" * 400) is None
-    with pytest.raises(TooLong):
+    with pytest.raises(Malformed):
         reader.add("AAAA")
     assert reader.add(base64.b64encode(b"again").decode()) == b"again"
 
