@@ -64,6 +64,18 @@ class Account:
     def folded(self) -> str:
         return names.fold(self.name)
 
+    @property
+    def dropped(self) -> bool:
+        """A dropped account's name, kept so that it is never registered again: an
+        account registered under it would read the private history kept under the
+        account (hub/history.py `private_key`), as Ergo keeps unregistered names."""
+        return not self.password_hash
+
+
+def dropped_account(folded: str, when: float) -> Account:
+    """What the registry keeps of a dropped account: its name, no credentials."""
+    return Account(folded, "", "", (), when)
+
 
 @dataclass(slots=True)
 class RoomRecord:
@@ -153,7 +165,8 @@ class Registry(Protocol):
 
     def save_account(self, account: Account) -> None: ...
 
-    def drop_account(self, folded: str) -> None: ...
+    def drop_account(self, folded: str) -> None:
+        """Forget the account's credentials but keep its name (`Account.dropped`)."""
 
     def save_room(self, record: RoomRecord) -> None: ...
 
@@ -356,7 +369,7 @@ def protect(hub: Hub, user: User) -> None:
 
 def _registered(hub: Hub, f: AccountRegistered) -> None:
     folded = names.fold(f.account)
-    won = folded not in hub.accounts
+    won = folded not in hub.accounts and folded not in hub.dropped
     if won:
         account = Account(f.account, f.password_hash, f.scram,
                           (f.certfp,) if f.certfp else (), f.time)
@@ -372,6 +385,7 @@ def _dropped(hub: Hub, f: AccountDropped) -> None:
     folded = names.fold(f.account)
     if hub.accounts.pop(folded, None) is None:
         return
+    hub.dropped.add(folded)
     hub.registry.drop_account(folded)
     for user in list(hub.by_uid.values()):
         if user.account and names.fold(user.account) == folded:

@@ -172,6 +172,8 @@ class Hub:
         # registry; password work runs where `passwords` puts it (a thread, in a server).
         self.accounts: dict[str, Account] = {}
         self.room_records: dict[str, RoomRecord] = {}
+        # Folded names of dropped accounts: never registered again (`Account.dropped`).
+        self.dropped: set[str] = set()
         self.registry: Registry = registry if registry is not None else NullRegistry()
         self.passwords: Passwords = passwords if passwords is not None else InlinePasswords()
         self.throttle = Throttle(settings.accounts, clock)
@@ -308,7 +310,9 @@ class Hub:
 
     def load_registry(self, accounts: Iterable[Account], rooms: Iterable[RoomRecord]) -> None:
         """What the registry kept, at start (before any connection)."""
-        self.accounts = {a.folded: a for a in accounts}
+        kept = list(accounts)
+        self.accounts = {a.folded: a for a in kept if not a.dropped}
+        self.dropped = {a.folded for a in kept if a.dropped}
         self.room_records = {r.folded: r for r in rooms}
 
     def new_msgid(self) -> str:

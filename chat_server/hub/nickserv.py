@@ -191,7 +191,8 @@ def _ghost(hub: Hub, user: User, args: list[str]) -> None:
 
 
 @_sub("DROP", "DROP PASSWORD",
-      "Delete your account for good; its nick is no longer protected.")
+      "Delete your account for good; its nick is no longer protected (nor can it be "
+      "registered again).")
 def _drop(hub: Hub, user: User, args: list[str]) -> None:
     if len(args) != 1:
         _usage(hub, user, "DROP")
@@ -205,7 +206,7 @@ def _drop(hub: Hub, user: User, args: list[str]) -> None:
             _tell(hub, user, why)
             return
         _tell(hub, user, f"The account {checked.name} is dropped; its nick is free for "
-                         "anyone now")
+                         "anyone to use, but cannot be registered again")
         hub.emit(AccountDropped(user.uid, checked.name))
 
     check_password(hub, user, account.name, args[0], done)

@@ -69,10 +69,14 @@ def password_refusal(hub: Hub, password: str) -> tuple[str, str] | None:
 
 
 def taken(hub: Hub, user: User, name: str) -> tuple[str, str] | None:
-    """ACCOUNT_EXISTS when `name` is registered, or is the nick of someone else online
-    (a person may not register a nick out from under its holder)."""
+    """ACCOUNT_EXISTS when `name` is registered, was registered and dropped (its
+    private history is still kept under it), or is the nick of someone else online (a
+    person may not register a nick out from under its holder)."""
     if find_account(hub, name) is not None:
         return "ACCOUNT_EXISTS", f"The account {name} is already registered"
+    if names.fold(name) in hub.dropped:
+        return "ACCOUNT_EXISTS", (f"The account {name} was registered before and dropped; "
+                                  "its name cannot be registered again")
     holder = hub.users.get(names.fold(name))
     if holder is not None and holder is not user:
         return "ACCOUNT_EXISTS", f"The nickname {name} is in use by someone else"

@@ -48,7 +48,8 @@ def dump(hub: Hub) -> dict[str, Any]:
     # Who is logged in, by uid: a key of its own, which older nodes ignore.
     logins = {u.uid: u.account for u in hub.users.values() if u.account}
     return {"version": SNAPSHOT_VERSION, "users": users, "rooms": rooms,
-            "accounts": accounts, "room_records": records, "logins": logins}
+            "accounts": accounts, "room_records": records, "logins": logins,
+            "dropped": sorted(hub.dropped)}
 
 
 def _masks(rows: Any) -> tuple[tuple[str, str, float], ...]:
@@ -71,7 +72,12 @@ def _load_registered(hub: Hub, data: dict[str, Any]) -> None:
                             _masks(bans), _masks(excepts), _masks(invexes),
                             {str(k): str(v) for k, v in access.items()})
         records[record.folded] = record
-    for folded in hub.accounts.keys() - accounts.keys():
+    # A name dropped anywhere stays dropped (`Account.dropped`), an account of this
+    # node's that the network no longer has included. A snapshot from before dropped
+    # names were kept has none: then what this node knows stands.
+    dropped = (hub.dropped | {str(folded) for folded in data.get("dropped", ())}
+               | (hub.accounts.keys() - accounts.keys())) - accounts.keys()
+    for folded in dropped - hub.dropped:
         hub.registry.drop_account(folded)
     for folded in hub.room_records.keys() - records.keys():
         hub.registry.drop_room(folded)
@@ -81,7 +87,7 @@ def _load_registered(hub: Hub, data: dict[str, Any]) -> None:
     for record in records.values():
         if record != hub.room_records.get(record.folded):
             hub.registry.save_room(record)
-    hub.accounts, hub.room_records = accounts, records
+    hub.accounts, hub.room_records, hub.dropped = accounts, records, dropped
 
 
 def load(hub: Hub, data: dict[str, Any]) -> None:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Protocol
 
 from chat_server.config import HistorySection, StoreSection
-from chat_server.hub.accounts import Account, RoomRecord
+from chat_server.hub.accounts import Account, RoomRecord, dropped_account
 from chat_server.hub.history import (
     MESSAGE_KINDS,
     Answer,
@@ -481,7 +481,8 @@ class Store(ABC):
         self.keep(("accounts", account.folded, account_row(account)))
 
     def drop_account(self, folded: str) -> None:
-        self.keep(("accounts", folded, None))
+        # The name stays, without credentials (`Account.dropped`).
+        self.keep(("accounts", folded, account_row(dropped_account(folded, time.time()))))
 
     def save_room(self, record: RoomRecord) -> None:
         self.keep(("rooms", record.folded, room_row(record)))

@@ -1,7 +1,7 @@
 """Accounts and registered rooms in the store: what is saved comes back after a restart
-exactly as it was, a drop forgets it, the same fact written twice leaves one row, the
-writer commits them by itself within the commit interval, and a database of the
-previous schema is upgraded with its history kept."""
+exactly as it was, a dropped account keeps only its name, the same fact written twice
+leaves one row, the writer commits them by itself within the commit interval, and a
+database of the previous schema is upgraded with its history kept."""
 
 from __future__ import annotations
 
@@ -92,7 +92,11 @@ async def test_a_later_save_replaces_and_a_drop_forgets(
     store.drop_room("#never")  # nothing to drop: harmless
     await asyncio.to_thread(store.close)
     accounts, rooms = await asyncio.to_thread(reopened(backend, tmp_path, store).load_registry)
-    assert accounts == [account("ALICE", password_hash=HASH + "new")]
+    # A dropped account keeps its name and nothing else, so it is not registered again.
+    kept = {a.folded: a for a in accounts}
+    assert kept.keys() == {"alice", "bob"}
+    assert kept["alice"] == account("ALICE", password_hash=HASH + "new")
+    assert kept["bob"].dropped and (kept["bob"].scram, kept["bob"].certfps) == ("", ())
     assert rooms == []
 
 
@@ -158,10 +162,10 @@ async def test_the_writer_commits_account_changes_within_the_commit_interval(
         assert sorted(rows) == [("account", "alice"), ("room", "#lobby")]
         assert time.monotonic() - saved < 2
         store.drop_account("alice")
-        while time.monotonic() < saved + 5 and conn.execute(
-                "SELECT COUNT(*) FROM accounts").fetchone()[0]:
+        hashes = "SELECT password_hash FROM accounts"
+        while time.monotonic() < saved + 5 and conn.execute(hashes).fetchall() != [("",)]:
             await asyncio.sleep(0.01)
-        assert conn.execute("SELECT COUNT(*) FROM accounts").fetchone()[0] == 0
+        assert conn.execute(hashes).fetchall() == [("",)]  # the name, dropped
     finally:
         conn.close()
         await asyncio.to_thread(store.close)

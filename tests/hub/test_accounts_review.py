@@ -1,0 +1,107 @@
+"""Accounts against someone looking for a way in, on a hub without sockets: IRC
+sessions over a link that keeps what they were sent, real argon2id work done inline."""
+
+from __future__ import annotations
+
+from chat_server.hub.accounts import Account
+from chat_server.hub.hub import Hub, HubSettings
+from chat_server.hub.snapshot import dump, load
+from chat_server.session.irc import IrcSession
+
+PASSWORD = "a-long-password"
+
+
+class Link:
+    remote_host = "10.0.0.1"
+    secure = False
+    certfp = ""
+
+    def __init__(self) -> None:
+        self.out = bytearray()
+
+    def write(self, data: bytes) -> None:
+        self.out += data
+
+    def close(self, reason: str = "") -> None:
+        return None
+
+    def lines(self) -> list[str]:
+        text = self.out.decode()
+        self.out.clear()
+        return text.split("\r\n")[:-1]
+
+
+class Registry:
+    """Keeps what the hub saves, as the store would."""
+
+    def __init__(self) -> None:
+        self.accounts: dict[str, Account] = {}
+        self.dropped: set[str] = set()
+
+    def save_account(self, account: Account) -> None:
+        self.accounts[account.folded] = account
+
+    def drop_account(self, folded: str) -> None:
+        self.accounts.pop(folded, None)
+        self.dropped.add(folded)
+
+    def save_room(self, record: object) -> None:
+        return None
+
+    def drop_room(self, folded: str) -> None:
+        return None
+
+
+class Person:
+    def __init__(self, hub: Hub, nick: str, *caps: str) -> None:
+        self.link = Link()
+        self.session = IrcSession(hub, self.link)
+        lines = [f"CAP REQ :{' '.join(caps)}"] if caps else []
+        self.say(*lines, f"NICK {nick}", f"USER {nick} 0 * :{nick}", "CAP END")
+
+    def say(self, *lines: str) -> list[str]:
+        for line in lines:
+            self.session.on_line(line.encode())
+        return self.link.lines()
+
+    def ns(self, text: str) -> list[str]:
+        return [line.split(" :", 1)[1] for line in self.say(f"PRIVMSG NickServ :{text}")
+                if line.startswith(":NickServ!") and " NOTICE " in line]
+
+
+def test_a_dropped_account_name_cannot_be_registered_again() -> None:
+    # An account's private conversations are kept under the account: whoever
+    # registered the name next would read them with CHATHISTORY.
+    registry = Registry()
+    hub = Hub(HubSettings(), registry=registry)
+    kim = Person(hub, "kim")
+    assert "created" in " ".join(kim.ns(f"REGISTER {PASSWORD}"))
+    assert "is dropped" in " ".join(kim.ns(f"DROP {PASSWORD}"))
+    kim.say("QUIT")
+    stranger = Person(hub, "kim", "draft/account-registration")
+    refused = stranger.say(f"REGISTER * * :{PASSWORD}-2")
+    assert any(" FAIL REGISTER ACCOUNT_EXISTS kim " in line for line in refused), refused
+    assert "cannot be registered again" in " ".join(stranger.ns(f"REGISTER {PASSWORD}-2"))
+    assert "kim" not in hub.accounts and stranger.session.user.account == ""
+
+    # After a restart the store gives the name back as dropped: still refused.
+    again = Hub(HubSettings())
+    again.load_registry([Account("kim", "", "", (), 1.0)], [])
+    assert "cannot be registered again" in " ".join(
+        Person(again, "kim").ns(f"REGISTER {PASSWORD}-2"))
+    assert registry.dropped == {"kim"}
+
+
+def test_a_snapshot_carries_dropped_names_to_a_late_node() -> None:
+    hub = Hub(HubSettings())
+    kim = Person(hub, "kim")
+    kim.ns(f"REGISTER {PASSWORD}")
+    kim.ns(f"DROP {PASSWORD}")
+    kim.say("QUIT")
+    registry = Registry()
+    late = Hub(HubSettings(), registry=registry)
+    load(late, dump(hub))
+    assert late.dropped == {"kim"} and registry.dropped == {"kim"}
+    assert "cannot be registered again" in " ".join(
+        Person(late, "kim").ns(f"REGISTER {PASSWORD}-2"))
+
