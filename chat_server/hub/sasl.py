@@ -189,11 +189,18 @@ def _external(hub: Hub, user: User, data: bytes) -> None:
     else:
         account = next((a for a in hub.accounts.values() if certfp in _fingerprints(a)), None)
     if account is None:
+        named = find_account(hub, authzid) if authzid else None
         log.warning("failed certificate login%s from %s",
-                    f" to account {authzid!r}" if authzid else "", user.host)
+                    f" to account {_shown(named)}" if authzid else "", user.host)
         _failed(hub, user, "your client certificate is not one of the account's")
         return
     _succeeded(hub, user, account)
+
+
+def _shown(account: Account | None) -> str:
+    """An account as a log line names it. A name that is no account is not logged,
+    as in `check_password`: it may be a password typed in its place."""
+    return repr(account.name) if account is not None else "(unknown)"
 
 
 def _fingerprints(account: Account) -> set[str]:
@@ -242,8 +249,8 @@ def _scram_first(hub: Hub, user: User, exchange: Exchange, text: str) -> None:
         return
     wait = hub.throttle.wait(throttle_keys(exchange.name, user.host))
     if wait > 0:
-        log.warning("login to account %r from %s refused: too many failures",
-                    exchange.name, user.host)
+        log.warning("login to account %s from %s refused: too many failures",
+                    _shown(exchange.account), user.host)
         _failed(hub, user, throttled_text(wait))
         return
     exchange.scram = server
@@ -260,7 +267,7 @@ def _scram_final(hub: Hub, user: User, exchange: Exchange, text: str) -> None:
     except ScramException:
         if exchange.account is None:
             hub.throttle.failed(keys[1:])
-            log.warning("failed login to unknown account %r from %s", exchange.name, user.host)
+            log.warning("failed login to an unknown account from %s", user.host)
         else:
             hub.throttle.failed(keys)
             log.warning("failed login to account %r from %s", exchange.account.name, user.host)

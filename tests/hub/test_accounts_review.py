@@ -3,6 +3,12 @@ sessions over a link that keeps what they were sent, real argon2id work done inl
 
 from __future__ import annotations
 
+import base64
+import logging
+
+import pytest
+from scramp import ScramClient
+
 from chat_server.hub.accounts import Account
 from chat_server.hub.hub import Hub, HubSettings
 from chat_server.hub.snapshot import dump, load
@@ -105,3 +111,38 @@ def test_a_snapshot_carries_dropped_names_to_a_late_node() -> None:
     assert "cannot be registered again" in " ".join(
         Person(late, "kim").ns(f"REGISTER {PASSWORD}-2"))
 
+
+def _scram_attempt(person: Person, name: str, password: str) -> list[str]:
+    """One SCRAM-SHA-256 exchange as far as the server lets it go; its last lines."""
+    client = ScramClient(["SCRAM-SHA-256"], name, password)
+    lines = person.say("AUTHENTICATE SCRAM-SHA-256",
+                       "AUTHENTICATE " + b64(client.get_client_first()))
+    challenge = [line.split()[-1] for line in lines if " AUTHENTICATE " in f" {line}"]
+    if challenge and challenge[-1] != "+":
+        client.set_server_first(base64.b64decode(challenge[-1]).decode())
+        lines = person.say("AUTHENTICATE " + b64(client.get_client_final()))
+    return lines
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def test_scram_and_external_never_log_a_name_that_is_no_account(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A password typed where the name goes must not reach the log, whichever
+    # mechanism carried it (PLAIN and NickServ already keep it out).
+    typed = "Sekrit-Pass-4913"
+    hub = Hub(HubSettings())
+    person = Person(hub, "ivy", "sasl")
+    caplog.set_level(logging.DEBUG)
+    answers = [_scram_attempt(person, typed, "whatever") for _ in range(7)]
+    assert any(" 904 " in line for line in answers[0])
+    assert any("Too many failed logins" in line for line in answers[-1]), answers[-1]
+    person.link.certfp = "ab" * 32
+    person.session.user.certfp = "ab" * 32
+    person.say("AUTHENTICATE EXTERNAL", "AUTHENTICATE " + b64(typed))
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) >= 8
+    assert not [w for w in warnings if typed.lower() in w.lower()], warnings
