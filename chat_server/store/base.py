@@ -281,8 +281,12 @@ def purge_matcher(target: str | None, nick: str | None,
 class RecentCache:
     """The last lines of the most recently used targets, for replay without a query.
 
-    Bounded twice: `per_target` entries each (all kinds) and `max_targets` targets,
-    the least recently used dropped first. Touched only on the event loop.
+    Keeps messages only (MESSAGE_KINDS): replay on join shows nothing else, and the
+    room events (a JOIN per member, a QUIT per room) would cost memory per person
+    (~500 B each for 10,000 idle members) and push out the lines replay wants; event
+    playback asks the store. Bounded twice: `per_target` messages each and
+    `max_targets` targets, the least recently used dropped first. Touched only on
+    the event loop.
 
     Also counts the msgids it holds, so that the check for an entry applied twice scans
     a target's lines only when its msgid is held at all: lines stamped in the same
@@ -320,7 +324,7 @@ class RecentCache:
                 del held[entry.msgid]
 
     def add(self, entry: Entry) -> None:
-        if self.per_target and self.max_targets:
+        if self.per_target and self.max_targets and entry.kind in MESSAGE_KINDS:
             lines = self._deque(entry.target)
             msgid = entry.msgid
             # An entry no newer than the last may be one applied again (a cluster log
@@ -346,7 +350,7 @@ class RecentCache:
             lines = self._deque(target)
             room = self.per_target - len(lines)
             if room > 0:
-                older = list(entries)[-room:]
+                older = [e for e in entries if e.kind in MESSAGE_KINDS][-room:]
                 lines.extendleft(reversed(older))
                 self._hold(older)
 

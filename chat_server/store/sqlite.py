@@ -39,7 +39,7 @@ from concurrent.futures import Future
 from pathlib import Path
 
 from chat_server.config import HistorySection, StoreSection
-from chat_server.hub.history import ALL_KINDS, Answer, Entry, Query, account_party, dm_parties
+from chat_server.hub.history import MESSAGE_KINDS, Answer, Entry, Query, account_party, dm_parties
 from chat_server.protocol.names import fold
 from chat_server.store.base import (
     DB_NAME,
@@ -353,7 +353,7 @@ class SqliteStore(Store):
         scans = SqlScans(conn)
         # Least recent first, so that the most recent end up last to be evicted.
         for target in reversed(order):
-            newest = scans.scan(target, LOWEST, HIGHEST, True, cache.per_target, ALL_KINDS)
+            newest = scans.scan(target, LOWEST, HIGHEST, True, cache.per_target, MESSAGE_KINDS)
             cache.fill(target, newest[::-1])
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:

@@ -23,12 +23,16 @@ def test_each_target_keeps_its_newest_lines_only() -> None:
     assert msgids(cache.get("#room", 2, MESSAGE_KINDS)) == ["m6", "m7"]
 
 
-def test_kinds_are_filtered_and_the_limit_counts_what_is_returned() -> None:
-    cache = RecentCache(per_target=10, max_targets=10)
+def test_only_messages_are_kept_and_the_limit_counts_what_is_returned() -> None:
+    """Replay shows messages only: room events are not held (nor do they push
+    messages out of the per-target bound)."""
+    cache = RecentCache(per_target=3, max_targets=10)
     for n in range(1, 7):
         cache.add(entry(n, T0 + n, kind="JOIN" if n % 2 else "PRIVMSG"))
     assert msgids(cache.get("#room", 2, MESSAGE_KINDS)) == ["m4", "m6"]
-    assert msgids(cache.get("#room", 2, ALL_KINDS)) == ["m5", "m6"]
+    assert msgids(cache.get("#room", 10, ALL_KINDS)) == ["m2", "m4", "m6"]
+    cache.add(entry(7, T0 + 7, target="#quiet", kind="JOIN"))
+    assert cache.get("#quiet", 10, ALL_KINDS) == []
 
 
 def test_the_least_recently_used_target_is_forgotten_first() -> None:
@@ -46,8 +50,9 @@ def test_warming_adds_the_newest_older_lines_that_fit() -> None:
     cache = RecentCache(per_target=4, max_targets=10)
     cache.add(entry(10, T0 + 10))
     cache.add(entry(11, T0 + 11))
-    cache.fill("#room", [entry(n, T0 + n) for n in range(1, 10)])
-    assert msgids(cache.get("#room", 10, MESSAGE_KINDS)) == ["m8", "m9", "m10", "m11"]
+    cache.fill("#room", [entry(n, T0 + n, kind="PART" if n == 9 else "PRIVMSG")
+                         for n in range(1, 10)])
+    assert msgids(cache.get("#room", 10, MESSAGE_KINDS)) == ["m7", "m8", "m10", "m11"]
 
 
 def test_retention_trims_from_the_old_end() -> None:

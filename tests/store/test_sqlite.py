@@ -122,6 +122,7 @@ async def test_recent_lines_are_warm_after_a_restart(tmp_path: Path) -> None:
     for n in range(1, 21):
         store.record(entry(n, T0 + n, target="#old" if n < 5 else "#lobby"))
     store.record(entry(21, T0 + 21, target="#b", kind="JOIN"))
+    store.record(entry(22, T0 + 22, target="#lobby", kind="JOIN"))  # not a line to replay
     store.close()
     again = SqliteStore(config.store, config.history)
     again.open()  # no start, no query: from memory
