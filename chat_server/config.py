@@ -235,6 +235,11 @@ class AccountsSection:
     # Longest SASL response accepted (AUTHENTICATE chunks put together), in bytes of
     # base64; a longer one is refused with 905.
     sasl_max_bytes: int = 8192
+    # Password hashes made or checked (argon2id, tens of ms of CPU and 64 MiB each) per
+    # address per minute, whatever their outcome: past it, REGISTER, IDENTIFY, SASL
+    # PLAIN and SET PASSWORD are refused until the minute has passed. A successful
+    # login resets nothing here, so a loop of logins cannot keep the threads busy.
+    password_work_per_ip: int = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,6 +374,7 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("accounts", "max_certs"): (1, 100),
     ("accounts", "max_rooms_per_account"): (1, 100000),
     ("accounts", "sasl_max_bytes"): (400, 1 << 20),
+    ("accounts", "password_work_per_ip"): (1, 1 << 20),
 }
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # Values written into IRC lines as they are: a space or a ':' would change the line.

@@ -243,6 +243,44 @@ class Throttle:
             del self._tries[key]
 
 
+class WorkBudget:
+    """Password work (an argon2id hash made or checked) per address in the last
+    minute, at most accounts.password_work_per_ip. The login throttle counts failures
+    only, so without this one address could keep the password threads busy with
+    logins that succeed (log in, log out, again), SET PASSWORD or REGISTER."""
+
+    WINDOW = 60.0
+
+    def __init__(self, settings: AccountsSection, clock: Callable[[], float]) -> None:
+        self.settings = settings
+        self.clock = clock
+        self._spent: dict[str, deque[float]] = {}
+
+    def take(self, host: str) -> float:
+        """Spend one unit for `host`: 0 when it may work now, else the seconds until it
+        may (nothing is spent then)."""
+        now = self.clock()
+        if len(self._spent) > 100_000:
+            self._sweep(now)
+        spent = self._spent.setdefault(host, deque())
+        while spent and spent[0] <= now - self.WINDOW:
+            spent.popleft()
+        if len(spent) >= self.settings.password_work_per_ip:
+            return spent[0] + self.WINDOW - now
+        spent.append(now)
+        return 0.0
+
+    def _sweep(self, now: float) -> None:
+        for host in [h for h, spent in self._spent.items()
+                     if not spent or spent[-1] <= now - self.WINDOW]:
+            del self._spent[host]
+
+
+def busy_text(wait: float) -> str:
+    return ("Too many password checks and changes from your address; try again in "
+            + seconds_text(max(1, math.ceil(wait))))
+
+
 def throttle_keys(account: str, host: str) -> tuple[str, str]:
     return (f"account:{names.fold(account)}", f"host:{host}")
 
@@ -281,6 +319,13 @@ def check_password(hub: Hub, user: User, name: str, password: str,
         hub.throttle.failed(keys[1:])
         log.warning("failed login to an unknown account from %s", user.host)
         done(None, "Invalid account credentials")
+        return
+
+    busy = hub.work_budget.take(user.host)
+    if busy > 0:
+        log.warning("login to account %s from %s refused: too much password work",
+                    shown, user.host)
+        done(None, busy_text(busy))
         return
 
     def checked(ok: bool) -> None:

@@ -29,6 +29,7 @@ from chat_server.hub.accounts import (
     Registry,
     RoomRecord,
     Throttle,
+    WorkBudget,
     nick_refused,
     protect,
 )
@@ -177,6 +178,7 @@ class Hub:
         self.registry: Registry = registry if registry is not None else NullRegistry()
         self.passwords: Passwords = passwords if passwords is not None else InlinePasswords()
         self.throttle = Throttle(settings.accounts, clock)
+        self.work_budget = WorkBudget(settings.accounts, clock)
         # Runs a callback after a delay, on the loop (the app sets it); without one,
         # nothing timed happens (nick protection's rename).
         self.later: Callable[[float, Callable[[], None]], object] = lambda delay, fn: None

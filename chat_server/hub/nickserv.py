@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from chat_server.hub.accounts import (
     Account,
     Credentials,
+    busy_text,
     check_password,
     find_account,
     log_in,
@@ -224,6 +225,10 @@ def _set(hub: Hub, user: User, args: list[str]) -> None:
     refused = password_refusal(hub, password)
     if refused is not None:
         _tell(hub, user, refused[1])
+        return
+    busy = hub.work_budget.take(user.host)
+    if busy > 0:
+        _tell(hub, user, busy_text(busy))
         return
     name = account.name
 

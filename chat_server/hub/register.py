@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from chat_server.hub.accounts import Credentials, find_account
+from chat_server.hub.accounts import Credentials, busy_text, find_account
 from chat_server.hub.facts import AccountRegistered
 from chat_server.hub.model import User
 from chat_server.hub.table import SERVICES, command
@@ -96,6 +96,10 @@ def create_account(hub: Hub, user: User, name: str, password: str, answer: Answe
     refused = refusal(hub, user, name, password)
     if refused is not None:
         answer(*refused)
+        return
+    busy = hub.work_budget.take(user.host)
+    if busy > 0:
+        answer("TEMPORARILY_UNAVAILABLE", busy_text(busy))
         return
     folded = names.fold(name)
 

@@ -9,6 +9,7 @@ import logging
 import pytest
 from scramp import ScramClient
 
+from chat_server.config import AccountsSection
 from chat_server.hub.accounts import Account
 from chat_server.hub.hub import Hub, HubSettings
 from chat_server.hub.snapshot import dump, load
@@ -146,3 +147,24 @@ def test_scram_and_external_never_log_a_name_that_is_no_account(
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(warnings) >= 8
     assert not [w for w in warnings if typed.lower() in w.lower()], warnings
+
+
+def test_password_work_per_address_is_bounded_whatever_its_outcome() -> None:
+    # The login throttle counts failures only: logins that succeed, SET PASSWORD and
+    # REGISTER each cost an argon2id hash, and one address must not keep the
+    # password threads busy with them.
+    now = [1_700_000_000.0]
+    settings = HubSettings(accounts=AccountsSection(password_work_per_ip=3))
+    hub = Hub(settings, clock=lambda: now[0])
+    kim = Person(hub, "kim")
+    assert "created" in " ".join(kim.ns(f"REGISTER {PASSWORD}"))
+    assert "is changed" in " ".join(kim.ns(f"SET PASSWORD {PASSWORD}-2"))
+    other = Person(hub, "lee")  # the same address
+    assert "now logged in" in " ".join(other.ns(f"IDENTIFY kim {PASSWORD}-2"))
+    busy = "Too many password checks and changes from your address; try again in 60 seconds"
+    assert kim.ns(f"SET PASSWORD {PASSWORD}-3") == [busy]
+    sasl = Person(hub, "max", "sasl")
+    refused = sasl.say("AUTHENTICATE PLAIN", "AUTHENTICATE " + b64(f"\0kim\0{PASSWORD}-2"))
+    assert any(" 904 " in line and "Too many password checks" in line for line in refused)
+    now[0] += 60.5
+    assert "is changed" in " ".join(kim.ns(f"SET PASSWORD {PASSWORD}-3"))
