@@ -24,6 +24,7 @@ from argon2 import extract_parameters
 from argon2.exceptions import InvalidHashError
 
 from chat_server.protocol.message import MAX_LINE_BYTES
+from chat_server.protocol.names import NICKLEN, is_valid_nick
 
 ENV_PREFIX = "ROOMCHAT_"
 
@@ -445,6 +446,11 @@ def _convert(
         not value or any(ch.isspace() or ch < " " or ch in ",:!@" for ch in value)
     ):
         raise ConfigError(f"{where}: {name} = {value!r} must be one word (it is sent as a source)")
+    if (section, key) == ("accounts", "guest_prefix") and not is_valid_nick(value + "99999"):
+        # Nick protection renames people to this and five digits: it must make a nick
+        # that fits, or every rename would be the same refused nick (or none at all).
+        raise ConfigError(f"{where}: {name} = {value!r} must start a nickname with room "
+                          f"for five digits ({NICKLEN - 5} characters at most)")
     if (section, key) in (("metrics", "listen"), ("web", "listen")) and value:
         try:
             split_address(value)

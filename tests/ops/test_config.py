@@ -83,6 +83,13 @@ def test_search_order_is_the_user_file_then_the_system_file() -> None:
     ('[metrics]\nlisten = "9667"\n',
      "metrics.listen = '9667' must be HOST:PORT, e.g. 127.0.0.1:9667"),
     ("[tls]\nsts_duration = -1\n", "tls.sts_duration = -1 is out of range (0 to 2147483648)"),
+    # Nick protection renames to it and five digits: a longer one hung the server in
+    # a loop looking for a free guest nick.
+    (f'[accounts]\nguest_prefix = "{"G" * 26}"\n',
+     f"accounts.guest_prefix = '{'G' * 26}' must start a nickname with room for five "
+     "digits (25 characters at most)"),
+    ('[accounts]\nguest_prefix = "1up"\n',
+     "accounts.guest_prefix = '1up' must start a nickname"),
     ("[server\n", "not valid TOML: Expected ']' at the end of a table declaration"),
 ])
 def test_a_bad_file_is_one_error_naming_key_and_file(
