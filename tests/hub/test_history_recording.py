@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from chat_server.config import HistorySection, StoreSection
 from chat_server.hub.events import Chat, Event, Joined, NickChanged, Quit
-from chat_server.hub.history import ALL_KINDS, Entry, dm_key
+from chat_server.hub.history import Entry, dm_key
 from chat_server.hub.hub import Hub, HubSettings
 from chat_server.hub.model import User
 from chat_server.hub.playback import entry_event
@@ -152,9 +152,9 @@ def test_a_kept_entry_renders_as_the_line_it_was() -> None:
         session.on_line(line.encode())
     live = [line for line in link.take() if " JOIN " in line or " PRIVMSG " in line]
     replayed = []
-    for entry in store.recent("#dev", 10, ALL_KINDS):
+    for entry in kept(store, "#dev"):
         event = entry_event(entry)
         assert event is not None
         replayed.append(session.render(event).decode().rstrip("\r\n"))
     assert replayed == live
-    assert isinstance(entry_event(store.recent("#dev", 10, ALL_KINDS)[0]), Joined)
+    assert isinstance(entry_event(kept(store, "#dev")[0]), Joined)
