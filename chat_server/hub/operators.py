@@ -1,6 +1,7 @@
 """IRC operators: OPER, KILL, WALLOPS, REHASH, and INFO beside them.
 
-Owns checking an OPER against the `[[opers]]` blocks (argon2id hashes) and the
+Owns checking an OPER against the `[[opers]]` blocks (argon2id hashes, checked off the
+loop like account passwords) and the
 operator-only commands; what they change (user mode +o, a KILL, a WALLOPS) is emitted as
 facts and applied in `hub/apply.py`, so every node of a cluster agrees who is an
 operator. Registers into the one command table of `hub/table.py`. Must not import
@@ -9,12 +10,11 @@ the session, transport or store layers.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-
 from chat_server import __version__
+from chat_server.hub.accounts import busy_text, throttled_text
 from chat_server.hub.facts import OperUp, UserKilled, WallopsSent
 from chat_server.hub.model import User
 from chat_server.hub.table import command
@@ -26,7 +26,7 @@ from chat_server.protocol.text import strip_controls
 if TYPE_CHECKING:
     from chat_server.hub.hub import Hub
 
-_HASHER = PasswordHasher()
+log = logging.getLogger("chat_server.accounts")
 
 INFO_LINES = (
     f"roomchat {__version__}: a multi-room chat server speaking IRC and plain text",
@@ -47,15 +47,6 @@ def _require_oper(hub: Hub, user: User) -> bool:
     return False
 
 
-def _password_matches(hashed: str, password: str) -> bool:
-    """Checked on the event loop: one argon2id verification costs tens of milliseconds,
-    and OPER lines are held to the connection's flood control like any other."""
-    try:
-        return _HASHER.verify(hashed, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
 @command("OPER", min_params=2, usage="OPER NAME PASSWORD",
          help="Become an IRC operator with a name and password of the server's [[opers]].")
 def oper(hub: Hub, user: User, msg: Message) -> None:
@@ -68,13 +59,31 @@ def oper(hub: Hub, user: User, msg: Message) -> None:
     if not names.mask_matches(names.normalize_mask(block.host), user.source.prefix):
         hub.reply(user, N.ERR_NOOPERHOST, "No O-lines for your host")
         return
-    if not _password_matches(block.password, password):
-        hub.reply(user, N.ERR_PASSWDMISMATCH, "Password incorrect")
+    # The password is checked off the loop (argon2id: tens of milliseconds), within the
+    # limits logins have: failures per operator name and per address, work per address.
+    keys = (f"oper:{block.name}", f"host:{user.host}")
+    wait = hub.throttle.wait(keys)
+    if wait > 0:
+        hub.reply(user, N.ERR_PASSWDMISMATCH, throttled_text(wait))
         return
-    if is_oper(user):
-        hub.reply(user, N.RPL_YOUREOPER, "You are now an IRC operator")
+    busy = hub.work_budget.take(user.host)
+    if busy > 0:
+        hub.reply(user, N.ERR_PASSWDMISMATCH, busy_text(busy))
         return
-    hub.emit(OperUp(user.uid, block.name))
+
+    def checked(ok: bool) -> None:
+        if not ok:
+            hub.throttle.failed(keys)
+            log.warning("failed OPER %r from %s", block.name, user.host)
+            hub.reply(user, N.ERR_PASSWDMISMATCH, "Password incorrect")
+        elif is_oper(user):
+            hub.reply(user, N.RPL_YOUREOPER, "You are now an IRC operator")
+        else:
+            hub.emit(OperUp(user.uid, block.name))
+
+    hub.hold(user)
+    hub.passwords.check(block.password, password,
+                        lambda ok: hub.resume(user, lambda: checked(ok)))
 
 
 @command("KILL", min_params=2, usage="KILL NICK :REASON",
