@@ -287,7 +287,7 @@ class Hub:
 
     def _run_held(self, user: User) -> None:
         if not user.pending and user.held:
-            held, user.held = user.held, []
+            held, user.held = user.held, None
             for msg in held:
                 self.handle(user, msg)
 
@@ -758,7 +758,10 @@ class Hub:
         if user.pending:
             # A change of theirs is still on its way through the log: this command
             # must see it applied, so it waits (bounded by flood control).
-            user.held.append(msg)
+            if user.held is None:
+                user.held = [msg]
+            else:
+                user.held.append(msg)
             return
         outer = user.response is None
         if outer:

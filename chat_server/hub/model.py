@@ -102,9 +102,10 @@ class User:
         # While a command or an applied fact of this person runs: what they are told,
         # rendered at once by their session afterwards (Hub.flush).
         self.response: list[Event] | None = None
-        # Facts of theirs not yet back from the log, and the lines that wait for them.
+        # Facts of theirs not yet back from the log, and the lines that wait for them
+        # (made when the first line has to wait: most people never need one).
         self.pending = 0
-        self.held: list[Message] = []
+        self.held: list[Message] | None = None
         self.host = host
         # Connected over TLS, and the SHA-256 of its client certificate (WHOIS).
         self.secure = False

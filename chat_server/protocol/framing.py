@@ -28,7 +28,9 @@ class LineFramer:
 
     def __init__(self, max_line: int) -> None:
         self.max_line = max_line
-        self._buf = bytearray()
+        # The start of a line still to come, or None between lines: most reads end on
+        # a line end, and an idle connection should not hold an empty buffer.
+        self._buf: bytearray | None = None
         self._discarding = False
 
     def feed(self, data: bytes) -> list[bytes | Overlong]:
@@ -42,28 +44,30 @@ class LineFramer:
                 break
             if self._discarding:
                 self._discarding = False
-            elif len(buf) + (nl - start) > self.max_line:
+            elif (len(buf) if buf else 0) + (nl - start) > self.max_line:
                 out.append(Overlong(self.max_line))
             else:
                 if buf:
                     buf += data[start:nl]
                     line = bytes(buf)
-                    buf.clear()
                 else:
                     line = data[start:nl]
                 out.append(line[:-1] if line.endswith(b"\r") else line)
-            buf.clear()
+            buf = None
             start = nl + 1
         if start < len(data) and not self._discarding:
             # Decide before copying, so a huge chunk is never appended only to be dropped.
-            if len(buf) + len(data) - start > self.max_line:
-                buf.clear()
+            if (len(buf) if buf else 0) + len(data) - start > self.max_line:
+                buf = None
                 self._discarding = True
                 out.append(Overlong(self.max_line))
+            elif buf is None:
+                buf = bytearray(data[start:])
             else:
                 buf += data[start:]
+        self._buf = buf
         return out
 
     @property
     def buffered(self) -> int:
-        return len(self._buf)
+        return len(self._buf) if self._buf else 0
