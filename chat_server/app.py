@@ -378,6 +378,8 @@ async def reload_config(server: ChatServer, source: ConfigSource, lock: asyncio.
                       "cannot read MOTD file %s: %s", exc.filename, exc.strerror)
         else:
             notes = apply_reload(server.config, server.hub, new, motd)
+            if server.listener is not None:
+                server.listener.cap_send_buffers()
             logs.set_level(server.config.server.log_level)
             for note in notes:
                 log.info("reload: %s", note)

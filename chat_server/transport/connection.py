@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import ssl
 from collections import deque
 from collections.abc import Callable
@@ -30,7 +29,9 @@ log = logging.getLogger("chat_server.connection")
 # Cap on the kernel's send buffer for one client. Left alone, Linux grows it up to
 # tcp_wmem's maximum (4 MB by default), so a client that stops reading would hold
 # megabytes in the kernel before the send-queue bound saw a single byte. Capped, what
-# one stalled client costs is about sendq_bytes plus this.
+# one stalled client costs is about sendq_bytes plus this. Set on the listening
+# sockets (Listener.cap_send_buffers), which accepted ones inherit it from: asking for
+# each connection's socket object would keep one (72 B) per connection.
 KERNEL_SNDBUF_BYTES = 64 * 1024
 
 # After the client's EOF, how long its unfinished work (flood-delayed lines, commands
@@ -182,10 +183,6 @@ class Connection(asyncio.Protocol):
         if isinstance(peer, tuple) and peer:
             self.remote_host = str(peer[0])
             self.remote = f"{peer[0]}:{peer[1]}"
-        sock = self.transport.get_extra_info("socket")
-        if sock is not None:
-            sndbuf = min(self.listener.limits.sendq_bytes, KERNEL_SNDBUF_BYTES)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
         self.opened = self.last_read = self.listener.loop.time()
         self._tokens_at = self.opened
         self.listener.admit(self)

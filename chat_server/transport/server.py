@@ -16,7 +16,13 @@ from collections import Counter
 from collections.abc import Callable
 
 from chat_server.config import LimitsSection
-from chat_server.transport.connection import Connection, Flusher, Session, TransportStats
+from chat_server.transport.connection import (
+    KERNEL_SNDBUF_BYTES,
+    Connection,
+    Flusher,
+    Session,
+    TransportStats,
+)
 from chat_server.transport.tls import Certificates
 
 log = logging.getLogger("chat_server.server")
@@ -118,9 +124,19 @@ class Listener:
 
     def _serving(self, server: asyncio.Server) -> list[tuple[str, int]]:
         self._servers.append(server)
+        self.cap_send_buffers()
         if self._sweeper is None:
             self._schedule_sweep()
         return [sock.getsockname()[:2] for sock in server.sockets]
+
+    def cap_send_buffers(self) -> None:
+        """Bound every future connection's kernel send buffer (KERNEL_SNDBUF_BYTES, or
+        sendq_bytes when smaller): accepted sockets inherit it from the listening one.
+        Called again when a reload changes the limits."""
+        size = min(self.limits.sendq_bytes, KERNEL_SNDBUF_BYTES)
+        for server in self._servers:
+            for sock in server.sockets:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
 
     # -- admission --------------------------------------------------------------
 

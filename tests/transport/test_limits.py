@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import socket
 
 import pytest
 from support.clients import server_and_clients
 from support.servers import wait_until
 
 from chat_server.hub.events import Chat
+from chat_server.transport.connection import KERNEL_SNDBUF_BYTES
 
 
 async def test_connections_past_the_per_address_limit_are_refused_with_the_reason() -> None:
@@ -69,3 +71,28 @@ async def test_an_exception_in_a_handler_is_logged_and_the_server_goes_on(
         await bob.expect(r"^:alice!\S+ PRIVMSG #room :this one works$")
         late = await connect("late")
         await late.join("#room")
+
+
+async def test_each_connections_kernel_send_buffer_is_capped() -> None:
+    """A client that stops reading may hold at most the cap in the kernel, not the
+    megabytes Linux would grow the buffer to (connections inherit it from the
+    listening socket); a reload lowering sendq_bytes lowers it for new connections."""
+    async with server_and_clients(sendq_bytes=1 << 20) as (server, connect):
+        listener = server.listener
+        assert listener is not None
+
+        def sndbuf_of(nick: str) -> int:
+            conn = next(c for c in listener.connections
+                        if c.session is not None and c.session.label == nick)
+            assert conn.transport is not None
+            sock = conn.transport.get_extra_info("socket")
+            return int(sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF))
+
+        await connect("alice")
+        # Linux reports twice what was set (its bookkeeping overhead).
+        assert sndbuf_of("alice") == 2 * KERNEL_SNDBUF_BYTES
+        listener.limits.sendq_bytes = 16384
+        listener.cap_send_buffers()
+        await connect("bob")
+        assert sndbuf_of("bob") == 2 * 16384
+        assert sndbuf_of("alice") == 2 * KERNEL_SNDBUF_BYTES
