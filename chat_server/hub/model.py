@@ -137,8 +137,12 @@ class User:
         self.source = make_source("*", "*", host)
 
     def set_identity(self, nick: str, user: str | None = None) -> None:
+        if nick != self.nick or not self.folded:
+            folded = fold(nick)
+            # One string for both when folding changes nothing (a nick in lower case),
+            # and the same one as long as the nick stays: the hub's indexes key on it.
+            self.folded = nick if folded == nick else folded
         self.nick = nick
-        self.folded = fold(nick)
         if user is not None:
             self.user = user
         self.source = make_source(self.nick, self.user or "*", self.host, self.account)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+import sys
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, cast
@@ -159,7 +160,8 @@ class Connection(asyncio.Protocol):
         self._out: list[bytes] | None = None
         # Made on the first flood-controlled read: an idle connection should not pay for it.
         self._backlog: deque[bytes | Overlong] | None = None
-        self._tokens = float(limits.flood_burst)
+        # A full bucket; an int, shared, until the first flood-controlled read.
+        self._tokens: float = limits.flood_burst
         self._tokens_at = 0.0
         self._paused = False
         self._abort_handle: asyncio.TimerHandle | None = None
@@ -181,7 +183,9 @@ class Connection(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)
         peer = self.transport.get_extra_info("peername")
         if isinstance(peer, tuple) and peer:
-            self.remote_host = str(peer[0])
+            # One string per address, however many connections come from it (the
+            # user's host and prefix are built from it).
+            self.remote_host = sys.intern(str(peer[0]))
             self.remote = f"{peer[0]}:{peer[1]}"
         self.opened = self.last_read = self.listener.loop.time()
         self._tokens_at = self.opened
