@@ -67,6 +67,13 @@ class LimitsSection:
     # bytes); not sent." (docs/PLAIN-MODE.md). Plain lines carry no tags, so the IRC bound
     # above does not fit them; the hub splits what is sent into 512-byte IRC lines.
     plain_max_line: int = 4096
+    # Plain-mode (netcat) members read a room's arrivals and departures as one line per
+    # this many seconds ("#lobby * alice, bob and 37 others joined."), not one per
+    # person: in a busy room that is the difference between N and N² lines. IRC
+    # members still get every JOIN at once. 0 announces each one at once.
+    plain_join_coalesce: float = 0.1
+    # How many names such a line lists before "and N others" (/who lists everyone).
+    plain_join_names: int = 10
     # Flood control, a token bucket per client: `flood_burst` lines at once, then
     # `flood_rate` lines a second; 0 turns it off (benchmarks, trusted bridges).
     flood_burst: int = 20

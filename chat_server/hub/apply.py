@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from chat_server.hub import chanserv
+from chat_server.hub import arrivals, chanserv
 from chat_server.hub.accounts import ACCOUNT_REDUCERS, protect
 from chat_server.hub.events import (
     AwayChanged,
@@ -64,6 +64,7 @@ def _said(hub: Hub, f: Said | TaggedSaid) -> None:
     user = hub.by_uid.get(f.uid)
     if user is None:
         return
+    arrivals.settle_rooms(hub, user)  # nobody reads a newcomer before their arrival
     tags = f.tags if isinstance(f, TaggedSaid) else ""
     # A TAGMSG is only its tags: delivered, never kept.
     kept = f.command != "TAGMSG"
@@ -185,7 +186,7 @@ def _joined(hub: Hub, f: RoomJoined) -> None:
     user.rooms[folded] = room
     event = Joined(user.source, room.name, f.time, f.msgid, user.realname)
     hub.record_room(room, event.msgid, event.time, "JOIN", user.source.prefix, (room.name,))
-    hub.bus.publish(room, event, user)
+    arrivals.announce(hub, room, event, user)
     hub.send(user, event)
     if given:
         chanserv.joined(hub, user, room, given, f.time)
@@ -216,7 +217,7 @@ def _parted(hub: Hub, f: RoomParted) -> None:
     event = Parted(user.source, room.name, f.reason, f.time, f.msgid)
     params = (room.name, f.reason) if f.reason else (room.name,)
     hub.record_room(room, event.msgid, event.time, "PART", user.source.prefix, params)
-    hub.bus.publish(room, event, user)
+    arrivals.announce(hub, room, event, user)
     hub.send(user, event)
     hub.remove_member(room, user)
 

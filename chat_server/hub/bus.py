@@ -25,10 +25,15 @@ class Bus(Protocol):
 class LocalBus:
     """All members are in this process."""
 
-    __slots__ = ("_fanout",)
+    __slots__ = ("_fanout", "_settle")
 
-    def __init__(self, fanout: FanOut) -> None:
+    def __init__(self, fanout: FanOut, settle: Callable[[Room], None] | None = None) -> None:
         self._fanout = fanout
+        # Announces a room's pending arrivals (hub/arrivals.py) before anything else
+        # said there, so nobody reads a newcomer's words before their arrival.
+        self._settle = settle
 
     def publish(self, room: Room, event: Event, skip: User | None = None) -> None:
+        if room.arrivals and self._settle is not None:
+            self._settle(room)
         self._fanout(room.members, event, skip)

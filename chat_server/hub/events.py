@@ -196,8 +196,18 @@ class Closing:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class Comings:
+    """A room's arrivals and departures of one tick, for members who read them together
+    (plain mode): each person's net change, in order; `Joined`, `Parted` or `Quit`."""
+
+    room: str
+    changes: tuple[Joined | Parted | Quit, ...]
+    time: float
+
+
 Event = (
-    Chat | Joined | Parted | Quit | NickChanged | TopicChanged | Kicked | ModeChanged
+    Chat | Joined | Parted | Quit | Comings | NickChanged | TopicChanged | Kicked | ModeChanged
     | AwayChanged | AccountChanged | Invited | Playback | TargetsPlayback | HistoryFailed | Reply
     | ServerMessage | Closing
 )

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from chat_server.config import AccountsSection, HistorySection, LimitsSection, OperBlock
+from chat_server.hub import arrivals
 from chat_server.hub.accounts import (
     Account,
     InlinePasswords,
@@ -81,6 +82,10 @@ from chat_server.hub.table import SERVICES, VERSION
 from chat_server.protocol import names
 from chat_server.protocol import numerics as N
 from chat_server.protocol.message import Message
+
+
+def _untimed(delay: float, callback: Callable[[], None]) -> None:
+    """`Hub.later` without a loop: nothing timed happens."""
 
 
 @dataclass(slots=True)
@@ -150,7 +155,8 @@ class Hub:
         # Reads the configuration again (an operator's REHASH); the app sets it.
         self.rehash: Callable[[], None] | None = None
         self.whowas: deque[WhowasEntry] = deque(maxlen=settings.limits.whowas_size)
-        self.bus = bus if bus is not None else LocalBus(self.fanout)
+        self.bus = bus if bus is not None else LocalBus(
+            self.fanout, functools.partial(arrivals.settle, self))
         self.history = history if history is not None else NullHistory()
         self.created = clock()
         # Commands run, by name (the metrics read it); unknown ones are not counted.
@@ -180,11 +186,18 @@ class Hub:
         self.throttle = Throttle(settings.accounts, clock)
         self.work_budget = WorkBudget(settings.accounts, clock)
         # Runs a callback after a delay, on the loop (the app sets it); without one,
-        # nothing timed happens (nick protection's rename).
-        self.later: Callable[[float, Callable[[], None]], object] = lambda delay, fn: None
+        # nothing timed happens (nick protection's rename) and what would wait for a
+        # tick is delivered at once (plain members' arrival lines).
+        self.later: Callable[[float, Callable[[], None]], object] = _untimed
         # Commands waiting to hear whether their fact won in log order (the first
         # AccountRegistered for a name does), by (uid, what): see `wait_for`.
         self._waiters: dict[tuple[str, str], Callable[[bool], None]] = {}
+
+    @property
+    def timed(self) -> bool:
+        """Whether `later` runs anything (a server's loop); a hub driven by plain calls
+        has no ticks."""
+        return self.later is not _untimed
 
     # -- delivery ---------------------------------------------------------------
 
@@ -381,7 +394,7 @@ class Hub:
             return
         event = Quit(user.source, reason, when, msgid)
         self.record_rooms(user, msgid, when, "QUIT", (reason,))
-        self.fanout(self.neighbours(user), event)
+        arrivals.announce_quit(self, user, event)
         for room in list(user.rooms.values()):
             self.remove_member(room, user)
         self.remember(user)
@@ -416,6 +429,7 @@ class Hub:
         """Rename a registered user and tell everyone who can see them, once each."""
         event = NickChanged(user.source, nick, when, msgid)
         self.record_rooms(user, event.msgid, event.time, "NICK", (nick,))
+        arrivals.settle_rooms(self, user)
         self.fanout(self.neighbours(user), event)
         self.send(user, event)
         self.remember(user)

@@ -11,7 +11,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from chat_server.hub.events import Event, Source, make_source
+from chat_server.hub.events import Event, Joined, Parted, Quit, Source, make_source
 from chat_server.protocol.message import Message
 from chat_server.protocol.names import fold
 
@@ -182,6 +182,10 @@ class Room:
     # +e: who a ban does not apply to; +I: who may join while +i without an invite.
     excepts: list[Ban] = field(default_factory=list)
     invexes: list[Ban] = field(default_factory=list)
+    # Arrivals and departures that plain-mode members have not read yet, in order, and
+    # whether a timer to announce them is on its way (hub/arrivals.py).
+    arrivals: list[tuple[User, Joined | Parted | Quit]] = field(default_factory=list)
+    arrivals_due: bool = False
 
     def mask_list(self, letter: str) -> list[Ban]:
         """The list a list mode letter (b, e, I) keeps."""

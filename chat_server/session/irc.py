@@ -19,6 +19,7 @@ from chat_server.hub.events import (
     AwayChanged,
     Chat,
     Closing,
+    Comings,
     Event,
     HistoryFailed,
     Invited,
@@ -174,6 +175,12 @@ def _invited(f: IrcForm, e: Invited, _: str) -> bytes:
                  e.room)
 
 
+def _comings(f: IrcForm, e: Comings, me: str) -> bytes:
+    # IRC members are told of each change at once (hub/arrivals.py); should a tick's
+    # summary reach one anyway, it reads as the JOINs, PARTs and QUITs it stands for.
+    return b"".join(_ROOM_RENDERERS[type(c)](f, c, me) for c in e.changes)
+
+
 def _server_message(f: IrcForm, e: ServerMessage, _: str) -> bytes:
     return e.message.to_bytes()
 
@@ -183,6 +190,7 @@ _ROOM_RENDERERS: dict[type, Callable[[IrcForm, Any, str], bytes]] = {
     Joined: _joined,
     Parted: _parted,
     Quit: _quit,
+    Comings: _comings,
     NickChanged: _nick,
     TopicChanged: _topic,
     Kicked: _kicked,

@@ -19,6 +19,7 @@ from chat_server.hub.events import (
     AwayChanged,
     Chat,
     Closing,
+    Comings,
     Event,
     HistoryFailed,
     Invited,
@@ -55,6 +56,9 @@ SAMPLES: dict[str, Event] = {
     "joined": Joined(BOB, "#room", T, "m5"),
     "parted": Parted(BOB, "#room", "later", T, "m6"),
     "quit": Quit(BOB, "gone home", T, "m7"),
+    "comings and goings": Comings("#room", (
+        Joined(BOB, "#room", T, "m5"), Parted(make_source("carol", "~c", "h"), "#room", "", T),
+        Quit(make_source("dan", "~d", "h"), "gone", T)), T),
     "nick changed": NickChanged(BOB, "robert", T, "m8"),
     "topic changed": TopicChanged(BOB, "#room", "release today", T, "m9"),
     "kicked": Kicked(BOB, "#room", "carol", "be nice", T, "m10"),

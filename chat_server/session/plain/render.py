@@ -18,6 +18,7 @@ from chat_server.hub.events import (
     AwayChanged,
     Chat,
     Closing,
+    Comings,
     Event,
     HistoryFailed,
     Invited,
@@ -117,6 +118,38 @@ def _parted(s: PlainSession, e: Parted) -> bytes:
 
 def _quit(s: PlainSession, e: Quit) -> bytes:
     return s.stamped(e.time, f"* {e.source.nick} has quit ({e.reason}).")
+
+
+def _comings(s: PlainSession, e: Comings) -> bytes:
+    """A tick's arrivals and departures in one line: "#lobby * alice, bob and 37
+    others joined; carol left." A single change reads as it would on its own."""
+    if len(e.changes) == 1:
+        return render(s, e.changes[0])
+    joined = [c.source.nick for c in e.changes if isinstance(c, Joined)]
+    parted = [c for c in e.changes if isinstance(c, Parted)]
+    quits = [c for c in e.changes if isinstance(c, Quit)]
+    most = s.hub.settings.limits.plain_join_names
+    parts = []
+    if joined:
+        parts.append(f"{_some(joined, most)} joined")
+    if len(parted) == 1:
+        why = f" ({parted[0].reason})" if parted[0].reason else ""
+        parts.append(f"{parted[0].source.nick} left{why}")
+    elif parted:
+        parts.append(f"{_some([c.source.nick for c in parted], most)} left")
+    if len(quits) == 1:
+        parts.append(f"{quits[0].source.nick} has quit ({quits[0].reason})")
+    elif quits:
+        parts.append(f"{_some([c.source.nick for c in quits], most)} have quit")
+    return s.stamped(e.time, f"{e.room} * {'; '.join(parts)}.")
+
+
+def _some(nicks: list[str], most: int) -> str:
+    """Up to `most` names, then how many more: /who lists everyone."""
+    if len(nicks) <= max(most, 1):
+        return P.listing(nicks)
+    rest = len(nicks) - max(most, 1)
+    return f"{P.listing(nicks[:max(most, 1)])} and {P.count(rest, 'other', 'others')}"
 
 
 def _nick(s: PlainSession, e: NickChanged) -> bytes:
@@ -291,6 +324,7 @@ RENDERERS: dict[type, Callable[[PlainSession, Any], bytes]] = {
     Joined: _joined,
     Parted: _parted,
     Quit: _quit,
+    Comings: _comings,
     NickChanged: _nick,
     TopicChanged: _topic_changed,
     Kicked: _kicked,

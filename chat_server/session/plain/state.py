@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum, auto
+from typing import ClassVar
 
 from chat_server.protocol.names import CHANTYPES
 
@@ -25,6 +26,9 @@ class PlainForm:
     """What changes how a room event reads for a plain client (one instance per kind)."""
 
     timestamps: bool
+    # A room's arrivals and departures reach plain members once per tick, as one line
+    # (hub/arrivals.py).
+    coalesces: ClassVar[bool] = True
 
 
 # Shared by every plain session, so all of them get one rendering per room event.
