@@ -249,7 +249,10 @@ def _names_line(s: PlainSession, joined: Joined | None, topic: str, names: list[
 
 def _welcome(s: PlainSession, joined: Joined, room: str, topic: str, names: list[str],
              ) -> bytes:
-    others = [n for n in map(_strip_prefix, names) if not s.is_me(n)]
+    # NAMES spells one's own nick as the hub does: no folding per name (a room of
+    # 2,000 is 2,000 names per arrival).
+    me = s.user.nick
+    others = [n for n in map(_strip_prefix, names) if n != me]
     if others:
         people = P.count(len(others) + 1, "person", "people")
         where = f"You are in {room} with {P.listing(others)} ({people})."
