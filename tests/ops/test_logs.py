@@ -12,7 +12,7 @@ from pathlib import Path
 from support.irc import IrcClient
 from support.service import Service
 
-from chat_server.ops.logs import JsonFormatter
+from chat_server.ops.logs import TEXT_FORMAT, JsonFormatter, TextFormatter
 
 Start = Callable[..., Awaitable[Service]]
 Connect = Callable[..., Awaitable[IrcClient]]
@@ -67,3 +67,14 @@ def test_json_formatter_keeps_the_exception() -> None:
     assert entry["message"] == "failed for 10.0.0.1"
     assert entry["level"] == "ERROR"
     assert "ValueError: boom" in entry["exception"]
+
+
+def test_text_lines_read_as_the_standard_format_across_seconds() -> None:
+    """The time is formatted once per second: each line must still carry its own
+    second and milliseconds, as logging's own formatter writes them."""
+    ours, stdlib = TextFormatter(), logging.Formatter(TEXT_FORMAT)
+    for created in (1_700_000_000.0, 1_700_000_000.9996, 1_700_000_001.002, 1_700_000_061.5):
+        record = logging.LogRecord("chat_server.server", logging.INFO, __file__, 1,
+                                   "connect %s", ("127.0.0.1:5",), None)
+        record.created, record.msecs = created, (created - int(created)) * 1000
+        assert ours.format(record) == stdlib.format(record)
