@@ -159,6 +159,13 @@ class Hub:
             self.fanout, functools.partial(arrivals.settle, self))
         self.history = history if history is not None else NullHistory()
         self.created = clock()
+        # The welcome's lines that name no one (002-005, the MOTD), made once and sent
+        # to every registration until a setting they show changes (a reload); see
+        # `_constant_replies`.
+        self._replies_key: tuple[object, ...] = ()
+        self._intro: tuple[Reply, ...] = ()
+        self._isupport: tuple[Reply, ...] = ()
+        self._motd: tuple[Reply, ...] = ()
         # Commands run, by name (the metrics read it); unknown ones are not counted.
         self.commands_run: Counter[str] = Counter()
         # This node's id: the prefix of its users' uids and of its msgids, unique per
@@ -521,16 +528,44 @@ class Hub:
 
     def welcome(self, user: User) -> None:
         s = self.settings
-        created = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(self.created))
         self.reply(
             user, N.RPL_WELCOME, f"Welcome to the {s.network} IRC Network {user.source.prefix}"
         )
-        self.reply(user, N.RPL_YOURHOST, f"Your host is {s.name}, running version {VERSION}")
-        self.reply(user, N.RPL_CREATED, f"This server was created {created}")
-        self.reply(user, N.RPL_MYINFO, s.name, VERSION, "Biow", "beIiklmnostv", "beIklov")
-        self.send_isupport(user)
+        intro, isupport, motd = self._constant_replies()
+        send = self.send
+        for reply in intro + isupport:
+            send(user, reply)
         self.send_lusers(user)
-        self.send_motd(user)
+        for reply in motd:
+            send(user, reply)
+
+    def _constant_replies(self) -> tuple[tuple[Reply, ...], ...]:
+        """002-004, 005 and the MOTD: the same for every registration, so made once (they
+        were a good part of what a short-lived connection cost) and again only when
+        something they show has changed; the key is every setting they read."""
+        s, lim = self.settings, self.settings.limits
+        key = (s.name, s.network, s.motd, s.history.chathistory_max, lim.max_targets,
+               lim.max_rooms_per_user, lim.max_bans, lim.max_monitor)
+        if key != self._replies_key:
+            created = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(self.created))
+            tokens = self.isupport_tokens()
+            self._intro = (
+                Reply(N.RPL_YOURHOST, (f"Your host is {s.name}, running version {VERSION}",)),
+                Reply(N.RPL_CREATED, (f"This server was created {created}",)),
+                Reply(N.RPL_MYINFO, (s.name, VERSION, "Biow", "beIiklmnostv", "beIklov")),
+            )
+            self._isupport = tuple(
+                Reply(N.RPL_ISUPPORT, (*tokens[i : i + 12], "are supported by this server"))
+                for i in range(0, len(tokens), 12))
+            motd = s.motd
+            self._motd = (
+                (Reply(N.RPL_MOTDSTART, (f"- {s.name} Message of the day - ",)),
+                 *(Reply(N.RPL_MOTD, (f"- {line}",)) for line in motd),
+                 Reply(N.RPL_ENDOFMOTD, ("End of /MOTD command.",)))
+                if motd else (Reply(N.ERR_NOMOTD, ("MOTD File is missing",)),))
+            # A list compares by value: a copy, so that changing it in place is seen.
+            self._replies_key = (*key[:2], list(motd), *key[3:])
+        return self._intro, self._isupport, self._motd
 
     def isupport_tokens(self) -> list[str]:
         lim = self.settings.limits
@@ -565,9 +600,8 @@ class Hub:
         ]
 
     def send_isupport(self, user: User) -> None:
-        tokens = self.isupport_tokens()
-        for i in range(0, len(tokens), 12):
-            self.reply(user, N.RPL_ISUPPORT, *tokens[i : i + 12], "are supported by this server")
+        for reply in self._constant_replies()[1]:
+            self.send(user, reply)
 
     def send_lusers(self, user: User) -> None:
         users = len(self.users)
@@ -591,14 +625,8 @@ class Hub:
                    f"Current global users {users}, max {top}")
 
     def send_motd(self, user: User) -> None:
-        motd = self.settings.motd
-        if not motd:
-            self.reply(user, N.ERR_NOMOTD, "MOTD File is missing")
-            return
-        self.reply(user, N.RPL_MOTDSTART, f"- {self.settings.name} Message of the day - ")
-        for line in motd:
-            self.reply(user, N.RPL_MOTD, f"- {line}")
-        self.reply(user, N.RPL_ENDOFMOTD, "End of /MOTD command.")
+        for reply in self._constant_replies()[2]:
+            self.send(user, reply)
 
     # -- history ----------------------------------------------------------------
 
