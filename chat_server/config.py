@@ -74,6 +74,10 @@ class LimitsSection:
     plain_join_coalesce: float = 0.1
     # How many names such a line lists before "and N others" (/who lists everyone).
     plain_join_names: int = 10
+    # Most names a plain-mode user's welcome (or the line of a later /join) lists; past
+    # it, in a bigger room, the first ones and a count ("… and 1,979 others"; /who lists
+    # everyone). The hub then does not build the room's NAMES for that user at all.
+    plain_welcome_names: int = 20
     # Flood control, a token bucket per client: `flood_burst` lines at once, then
     # `flood_rate` lines a second; 0 turns it off (benchmarks, trusted bridges).
     flood_burst: int = 20

@@ -52,7 +52,7 @@ from chat_server.hub.history import private_key, room_key
 from chat_server.hub.messaging import STATUSMSG
 from chat_server.hub.model import Ban, Room, User
 from chat_server.hub.operators import kill_message
-from chat_server.hub.rooms import send_names, send_topic
+from chat_server.hub.rooms import send_names_on_join, send_topic
 from chat_server.protocol import names
 from chat_server.protocol import numerics as N
 from chat_server.protocol.message import Message
@@ -197,7 +197,7 @@ def _joined(hub: Hub, f: RoomJoined) -> None:
     if hub.is_local(user):
         if room.topic:
             send_topic(hub, user, room)
-        send_names(hub, user, room)
+        send_names_on_join(hub, user, room)
         hub.replay_on_join(user, room)
 
 

@@ -206,8 +206,20 @@ class Comings:
     time: float
 
 
+@dataclass(frozen=True, slots=True)
+class People:
+    """Who is in a room, in brief, for a newcomer whose form lists only a few names on
+    joining (plain mode's, `summarises`), sent instead of NAMES in a big room: the
+    first members but the newcomer, and how many are there in all, newcomer included."""
+
+    room: str
+    nicks: tuple[str, ...]
+    total: int
+
+
 Event = (
-    Chat | Joined | Parted | Quit | Comings | NickChanged | TopicChanged | Kicked | ModeChanged
-    | AwayChanged | AccountChanged | Invited | Playback | TargetsPlayback | HistoryFailed | Reply
+    Chat | Joined | Parted | Quit | Comings | People | NickChanged | TopicChanged | Kicked
+    | ModeChanged | AwayChanged | AccountChanged | Invited | Playback | TargetsPlayback
+    | HistoryFailed | Reply
     | ServerMessage | Closing
 )

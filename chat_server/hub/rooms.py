@@ -10,9 +10,11 @@ a fact and applied in `hub/apply.py`. Registers into the one command table of
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import islice
 from typing import TYPE_CHECKING
 
 from chat_server.hub import chanserv
+from chat_server.hub.events import People
 from chat_server.hub.facts import (
     InviteSent,
     RoomJoined,
@@ -172,6 +174,21 @@ def send_names(hub: Hub, user: User, room: Room, end: bool = True) -> None:
         hub.reply(user, N.RPL_NAMREPLY, symbol, room.name, " ".join(line))
     if end:
         hub.reply(user, N.RPL_ENDOFNAMES, room.name, "End of /NAMES list")
+
+
+def send_names_on_join(hub: Hub, user: User, room: Room) -> None:
+    """Who is there, for `user` who just joined `room`: NAMES, except for a form that
+    `summarises` (plain mode's) in a room past `limits.plain_welcome_names`, which gets
+    `People`: a few names and a count. Its user would read only those, and building a
+    room's whole NAMES for each arrival is work that grows with the room (a room of
+    2,000 filling is 2,000² names); /who (NAMES) still lists everyone."""
+    most = hub.settings.limits.plain_welcome_names
+    if len(room.members) - 1 <= most or not getattr(user.peer.form, "summarises", False):
+        send_names(hub, user, room)
+        return
+    # The newcomer is the last member in; the first ones are those there longest.
+    first = tuple(islice((m.nick for m in room.members if m is not user), max(most, 1)))
+    hub.send(user, People(room.name, first, len(room.members)))
 
 
 @command("NAMES", usage="NAMES #ROOM", help="List who is in a room.")

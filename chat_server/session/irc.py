@@ -28,6 +28,7 @@ from chat_server.hub.events import (
     ModeChanged,
     NickChanged,
     Parted,
+    People,
     Playback,
     PlaybackKind,
     Quit,
@@ -278,6 +279,12 @@ class IrcSession(SessionBase):
             # Nick and server name are checked names: only the parameters need cleaning.
             return (f":{self.hub.settings.name} {event.numeric} {self.user.label}"
                     f"{_reply_params(event.params)}\r\n").encode("utf-8", "replace")
+        if isinstance(event, People):
+            # Sent to forms that summarise only (plain mode's, hub/rooms.py): should one
+            # reach an IRC client, it reads as NAMES of the names it has.
+            return self.render(Reply(N.RPL_NAMREPLY, ("=", event.room, " ".join(event.nicks)))
+                               ) + self.render(Reply(N.RPL_ENDOFNAMES,
+                                                     (event.room, "End of /NAMES list")))
         if isinstance(event, Closing):
             return _line(None, None, "ERROR", f"Closing Link: {self.user.host} ({event.reason})")
         if isinstance(event, Playback):

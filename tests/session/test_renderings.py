@@ -28,6 +28,7 @@ from chat_server.hub.events import (
     ModeChanged,
     NickChanged,
     Parted,
+    People,
     Playback,
     PlaybackKind,
     Quit,
@@ -56,6 +57,7 @@ SAMPLES: dict[str, Event] = {
     "joined": Joined(BOB, "#room", T, "m5"),
     "parted": Parted(BOB, "#room", "later", T, "m6"),
     "quit": Quit(BOB, "gone home", T, "m7"),
+    "a big room in brief": People("#room", ("ann", "bob"), 2000),
     "comings and goings": Comings("#room", (
         Joined(BOB, "#room", T, "m5"), Parted(make_source("carol", "~c", "h"), "#room", "", T),
         Quit(make_source("dan", "~d", "h"), "gone", T)), T),

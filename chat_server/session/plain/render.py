@@ -27,6 +27,7 @@ from chat_server.hub.events import (
     ModeChanged,
     NickChanged,
     Parted,
+    People,
     Playback,
     PlaybackKind,
     Quit,
@@ -247,10 +248,30 @@ def _names_line(s: PlainSession, joined: Joined | None, topic: str, names: list[
     return _now(s, f"{room} * People ({len(names)}): {P.listing(names)}")
 
 
+def _people_line(s: PlainSession, joined: Joined | None, topic: str, e: People) -> bytes:
+    """Who is in a big room, in brief (hub/rooms.py `send_names_on_join`): the welcome,
+    a join's line, or on its own."""
+    if joined is not None and s.stage is Stage.JOINING:
+        rest = e.total - 1 - len(e.nicks)
+        where = (f"You are in {e.room} with {P.listing(list(e.nicks))} and {_others(rest)}"
+                 f" ({e.total:,} people; /who lists everyone).")
+        return _welcome_lines(s, joined, e.room, topic, where)
+    people = (f"People ({e.total:,}): {P.listing(list(e.nicks))} and "
+              f"{_others(e.total - len(e.nicks))} (/who lists everyone)")
+    if joined is not None:
+        sentence = _sentence(topic)
+        about = f" Topic: {sentence}" if sentence else ""
+        return s.stamped(joined.time, f"{e.room} * {s.user.nick} joined.{about} {people}")
+    return _now(s, f"{e.room} * {people}")
+
+
+def _others(n: int) -> str:
+    return f"{n:,} {'other' if n == 1 else 'others'}"
+
+
 def _welcome(s: PlainSession, joined: Joined, room: str, topic: str, names: list[str],
              ) -> bytes:
-    # NAMES spells one's own nick as the hub does: no folding per name (a room of
-    # 2,000 is 2,000 names per arrival).
+    # NAMES spells one's own nick as the hub does: no folding per name.
     me = s.user.nick
     others = [n for n in map(_strip_prefix, names) if n != me]
     if others:
@@ -258,6 +279,11 @@ def _welcome(s: PlainSession, joined: Joined, room: str, topic: str, names: list
         where = f"You are in {room} with {P.listing(others)} ({people})."
     else:
         where = f"You are in {room}, on your own so far."
+    return _welcome_lines(s, joined, room, topic, where)
+
+
+def _welcome_lines(s: PlainSession, joined: Joined, room: str, topic: str, where: str,
+                   ) -> bytes:
     data = P.line(f"Welcome, {s.user.nick}. {where} Type /help for commands.")
     if topic:
         data += s.stamped(joined.time, f"{room} * Topic: {topic}")
@@ -328,6 +354,7 @@ RENDERERS: dict[type, Callable[[PlainSession, Any], bytes]] = {
     Parted: _parted,
     Quit: _quit,
     Comings: _comings,
+    People: lambda s, e: _people_line(s, None, "", e),
     NickChanged: _nick,
     TopicChanged: _topic_changed,
     Kicked: _kicked,
@@ -377,6 +404,10 @@ def render_response(s: PlainSession, events: list[Event]) -> bytes:
     for event in events:
         if isinstance(event, Joined) and s.is_me(event.source.nick):
             joined, topic, names = event, "", []
+            continue
+        if isinstance(event, People):
+            out += _people_line(s, joined, topic, event)
+            joined, topic = None, ""
             continue
         if isinstance(event, Reply):
             numeric, params = event.numeric, event.params

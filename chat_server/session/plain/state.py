@@ -29,6 +29,9 @@ class PlainForm:
     # A room's arrivals and departures reach plain members once per tick, as one line
     # (hub/arrivals.py).
     coalesces: ClassVar[bool] = True
+    # Joining a room bigger than limits.plain_welcome_names, it is told `People` (a few
+    # names and a count), not the whole NAMES list (hub/rooms.py `send_people`).
+    summarises: ClassVar[bool] = True
 
 
 # Shared by every plain session, so all of them get one rendering per room event.
