@@ -183,6 +183,7 @@ def _joined(hub: Hub, f: RoomJoined) -> None:
     if user.invites:
         user.invites.pop(folded, None)
     room.members[user] = "".join(sorted(set(status + given))) if given else status
+    arrivals.entered(room, user)
     user.rooms[folded] = room
     event = Joined(user.source, room.name, f.time, f.msgid, user.realname)
     hub.record_room(room, event.msgid, event.time, "JOIN", user.source.prefix, (room.name,))

@@ -36,6 +36,11 @@ def announce(hub: Hub, room: Room, event: Joined | Parted | Quit, user: User) ->
     if tick <= 0:
         hub.bus.publish(room, event, user)
         return
+    if room.coalescing == len(room.members):
+        # Everyone there reads arrivals per tick: nobody to tell now, nobody to walk.
+        if len(room.members) > 1:
+            _hold(hub, room, user, event, tick)
+        return
     if tell_now(room.members, event, user):
         _hold(hub, room, user, event, tick)
 
@@ -46,9 +51,28 @@ def announce_quit(hub: Hub, user: User, event: Quit) -> None:
     if tick <= 0:
         hub.fanout(hub.neighbours(user), event)
         return
+    rooms = user.rooms.values()
+    if all(room.coalescing == len(room.members) for room in rooms):
+        # As in `announce`: only members who read per tick, so no neighbours to gather.
+        for room in rooms:
+            if len(room.members) > 1:
+                _hold(hub, room, user, event, tick)
+        return
     if tell_now(hub.neighbours(user), event, user):
-        for room in user.rooms.values():
+        for room in rooms:
             _hold(hub, room, user, event, tick)
+
+
+def entered(room: Room, user: User) -> None:
+    """`user` is now a member of `room`: count them if they read arrivals per tick."""
+    if getattr(user.peer.form, "coalesces", False):
+        room.coalescing += 1
+
+
+def left(room: Room, user: User) -> None:
+    """`user` is no longer a member of `room`."""
+    if getattr(user.peer.form, "coalesces", False):
+        room.coalescing -= 1
 
 
 def _hold(hub: Hub, room: Room, user: User, event: Joined | Parted | Quit,

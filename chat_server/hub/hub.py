@@ -427,7 +427,8 @@ class Hub:
             )
 
     def remove_member(self, room: Room, user: User) -> None:
-        room.members.pop(user, None)
+        if room.members.pop(user, None) is not None:
+            arrivals.left(room, user)
         user.rooms.pop(room.folded, None)
         if not room.members:
             del self.rooms[room.folded]

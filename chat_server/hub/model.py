@@ -186,6 +186,9 @@ class Room:
     # whether a timer to announce them is on its way (hub/arrivals.py).
     arrivals: list[tuple[User, Joined | Parted | Quit]] = field(default_factory=list)
     arrivals_due: bool = False
+    # How many members read those per tick (their form `coalesces`): when all of them
+    # do, an arrival walks nobody (hub/arrivals.py).
+    coalescing: int = 0
 
     def mask_list(self, letter: str) -> list[Ban]:
         """The list a list mode letter (b, e, I) keeps."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from chat_server.hub import arrivals
 from chat_server.hub.accounts import Account, RoomRecord
 from chat_server.hub.model import REMOTE, Ban, Room, User
 from chat_server.protocol import names
@@ -132,6 +133,7 @@ def load(hub: Hub, data: dict[str, Any]) -> None:
                 member = hub.by_uid.get(str(uid))
                 if member is not None:
                     room.members[member] = str(status)
+                    arrivals.entered(room, member)
                     member.rooms[folded] = room
             if room.members:
                 hub.rooms[folded] = room

@@ -154,3 +154,24 @@ async def test_a_single_arrival_in_a_quiet_room_shows_within_the_tick() -> None:
         assert await zhang.next(timeout=5) == "#lobby * bob joined."
         # A tick and the machine's slack; an arrival never waits for a second one.
         assert loop.time() - joined < tick + 1.0
+
+
+async def test_a_room_of_netcat_users_only_and_an_irc_client_coming_and_going() -> None:
+    # Arrivals into a room where everyone reads per tick are held without a walk over
+    # the room; an IRC member, once there, is told of each at once again.
+    async with (running_server() as server, plain_clients_of(server) as plain,
+                irc_clients_of(server) as irc):
+        zhang = await plain("张三")
+        lisi = await plain("李四")
+        assert await zhang.next() == "#lobby * 李四 joined."
+        await lisi.send("/quit lunch")
+        assert await zhang.next() == "* 李四 has quit (Quit: lunch)."
+        bob = await irc("bob", "#lobby")
+        assert await zhang.next() == "#lobby * bob joined."
+        await plain("王五")
+        await bob.expect(r"^:王五!\S+ JOIN #lobby$")
+        assert await zhang.next() == "#lobby * 王五 joined."
+        await bob.send("QUIT :bye")
+        assert await zhang.next() == "* bob has quit (Quit: bye)."
+        await plain("赵六")
+        assert await zhang.next() == "#lobby * 赵六 joined."
