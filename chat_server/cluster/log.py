@@ -16,7 +16,8 @@ Owns the Redis keys under `[cluster] prefix` (P):
 * `P:nodes`  hash: node id -> JSON {name, pid, users, applied}, for `cluster status`.
 * `P:snapshot` hash: `id` (the last entry it reflects), `epoch`, `data` (hub/snapshot.py).
              Every `snapshot_every` entries a node writes one if it is newer than the
-             one there and trims the stream behind it; a late node loads it and reads
+             one there and trims the stream behind it (and behind the slowest live
+             node's applied entry, which heartbeats report); a late node loads it and reads
              the log after it.
 
 Knows the hub (it feeds `Hub.apply_logged` and receives facts through `Hub.attach`) and
@@ -83,20 +84,38 @@ end
 return {redis.call('GET', KEYS[4]) or '', dead, redis.call('ZRANGE', KEYS[1], 0, -1)}
 """
 
-# Keep a snapshot only if it is newer than the one stored, then trim the log behind it.
+# Keep a snapshot only if it is newer than the one stored, then trim the log behind it,
+# but never past an entry another live node has not applied yet (its last heartbeat
+# says how far it was): a node that lags would otherwise read on after a hole and miss
+# what was in it.
 _SNAPSHOT = """
 local function parts(id)
   local ms, seq = string.match(id, '^(%d+)-(%d+)$')
   return tonumber(ms), tonumber(seq)
 end
+local function before(am, as, bm, bs)
+  return am < bm or (am == bm and as < bs)
+end
 local cur = redis.call('HGET', KEYS[1], 'id')
 if cur and redis.call('HGET', KEYS[1], 'epoch') == ARGV[2] then
   local cm, cs = parts(cur)
   local nm, ns = parts(ARGV[1])
-  if nm < cm or (nm == cm and ns <= cs) then return 0 end
+  if not before(cm, cs, nm, ns) then return 0 end
 end
 redis.call('HSET', KEYS[1], 'id', ARGV[1], 'epoch', ARGV[2], 'data', ARGV[3])
-redis.call('XTRIM', KEYS[2], 'MINID', ARGV[1])
+local keep = ARGV[1]
+local km, ks = parts(keep)
+local nodes = redis.call('HGETALL', KEYS[3])
+for i = 1, #nodes, 2 do
+  if nodes[i] ~= ARGV[4] and redis.call('ZSCORE', KEYS[4], nodes[i]) then
+    local ok, about = pcall(cjson.decode, nodes[i + 1])
+    if ok and type(about) == 'table' and type(about['applied']) == 'string' then
+      local am, as = parts(about['applied'])
+      if am and before(am, as, km, ks) then keep, km, ks = about['applied'], am, as end
+    end
+  end
+end
+redis.call('XTRIM', KEYS[2], 'MINID', keep)
 return 1
 """
 
@@ -323,10 +342,12 @@ class RedisLog:
     async def _write_snapshot(self, entry_id: str, data: str) -> None:
         assert self._snapshot_script is not None
         try:
-            if await self._snapshot_script(keys=[self.keys.snapshot, self.keys.log],
-                                           args=[entry_id, self.epoch, data]):
+            if await self._snapshot_script(
+                    keys=[self.keys.snapshot, self.keys.log, self.keys.nodes,
+                          self.keys.alive],
+                    args=[entry_id, self.epoch, data, self.hub.node]):
                 log.info("snapshot of the network at log entry %s; the log is trimmed "
-                         "behind it", entry_id)
+                         "behind it, and behind every live node", entry_id)
         except LOST as exc:
             log.warning("snapshot not written: %s", exc)
 

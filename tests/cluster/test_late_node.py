@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import redis
@@ -48,3 +49,27 @@ async def test_a_late_node_loads_a_snapshot_and_the_trimmed_log_and_sees_everyon
     await bob.expect("hello from the late node")
     await carol.send("NICK alice")
     await carol.expect(" 433 ")
+
+
+async def test_a_snapshot_never_trims_what_a_live_node_has_not_applied(
+        node: NodeFactory, redis_server: RedisServer,
+        clients: list[IrcClient | PlainClient]) -> None:
+    a = node("a", extra=SNAPSHOTS)
+    alice = await irc(clients, a, "alice", ("echo-message",))
+    await alice.join("#dev")
+    await alice.send("PRIVMSG #dev :before the slow node")
+    await alice.expect("before the slow node")
+    r = redis.Redis(port=redis_server.port)
+    # A node that is alive but has applied only up to here (as its heartbeat says).
+    behind = r.xrange("roomchat:log")[-1][0].decode()
+    now_ms = int(r.time()[0]) * 1000
+    r.zadd("roomchat:alive", {"slow": now_ms})
+    r.hset("roomchat:nodes", "slow", json.dumps({"name": "slow", "applied": behind}))
+    for i in range(250):
+        await alice.send(f"PRIVMSG #dev :message {i}")
+    await alice.expect("message 249")
+    wait_for(lambda: "the log is trimmed" in a.text(), "a snapshot")
+    # Everything after what the slow node applied is still there for it to read.
+    after = r.xrange("roomchat:log", min=f"({behind}")
+    assert len(after) >= 250
+    assert r.xrange("roomchat:log")[0][0].decode() == behind
