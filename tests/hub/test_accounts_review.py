@@ -8,6 +8,7 @@ import logging
 
 import pytest
 from scramp import ScramClient
+from support.links import Link
 
 from chat_server.config import AccountsSection
 from chat_server.hub.accounts import Account
@@ -16,26 +17,6 @@ from chat_server.hub.snapshot import dump, load
 from chat_server.session.irc import IrcSession
 
 PASSWORD = "a-long-password"
-
-
-class Link:
-    remote_host = "10.0.0.1"
-    secure = False
-    certfp = ""
-
-    def __init__(self) -> None:
-        self.out = bytearray()
-
-    def write(self, data: bytes) -> None:
-        self.out += data
-
-    def close(self, reason: str = "") -> None:
-        return None
-
-    def lines(self) -> list[str]:
-        text = self.out.decode()
-        self.out.clear()
-        return text.split("\r\n")[:-1]
 
 
 class Registry:

@@ -5,30 +5,11 @@ entry format refuses what it cannot read."""
 from __future__ import annotations
 
 import pytest
+from support.links import Link
 
 from chat_server.hub.facts import BadEntry, Fact, Said, UserArrived, decode, encode
 from chat_server.hub.hub import Hub, HubSettings
 from chat_server.session.irc import IrcSession
-
-
-class Link:
-    remote_host = "10.0.0.1"
-    secure = False
-    certfp = ""
-
-    def __init__(self) -> None:
-        self.out = bytearray()
-
-    def write(self, data: bytes) -> None:
-        self.out += data
-
-    def close(self, reason: str = "") -> None:
-        return None
-
-    def lines(self) -> list[str]:
-        text = self.out.decode()
-        self.out.clear()
-        return text.split("\r\n")[:-1]
 
 
 def logged_hub(node: str) -> tuple[Hub, list[Fact]]:

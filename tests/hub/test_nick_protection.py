@@ -5,31 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from support.links import Link
+
 from chat_server.config import AccountsSection
 from chat_server.hub.accounts import Account
 from chat_server.hub.facts import AccountDropped, LoggedIn
 from chat_server.hub.hub import Hub, HubSettings
 from chat_server.session.irc import IrcSession
-
-
-class Link:
-    remote_host = "10.0.0.1"
-    secure = False
-    certfp = ""
-
-    def __init__(self) -> None:
-        self.out = bytearray()
-
-    def write(self, data: bytes) -> None:
-        self.out += data
-
-    def close(self, reason: str = "") -> None:
-        return None
-
-    def lines(self) -> list[str]:
-        text = self.out.decode()
-        self.out.clear()
-        return text.split("\r\n")[:-1]
 
 
 class Person:

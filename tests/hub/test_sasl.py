@@ -9,6 +9,7 @@ import time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scramp import ScramClient
+from support.links import Link as BaseLink
 
 from chat_server.hub.accounts import Account, make_credentials
 from chat_server.hub.hub import Hub, HubSettings
@@ -19,24 +20,9 @@ PASSWORD = "correct horse battery"
 CREDENTIALS = make_credentials(PASSWORD, 4096)
 
 
-class Link:
-    remote_host = "10.0.0.1"
+class Link(BaseLink):
     secure = True
     certfp = "ab" * 32
-
-    def __init__(self) -> None:
-        self.out = bytearray()
-
-    def write(self, data: bytes) -> None:
-        self.out += data
-
-    def close(self, reason: str = "") -> None:
-        return None
-
-    def lines(self) -> list[str]:
-        text = self.out.decode()
-        self.out.clear()
-        return text.split("\r\n")[:-1]
 
 
 def connected() -> tuple[IrcSession, Link]:
