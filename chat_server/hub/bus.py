@@ -8,13 +8,14 @@ session, transport or store layers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Protocol
 
 from chat_server.hub.events import Event
 from chat_server.hub.model import Room, User
 
-FanOut = Callable[[Iterable[User], Event, User | None], None]
+# Delivers to a room's members on this node (hub/fanout.py's `deliver`).
+Deliver = Callable[[Room, Event, User | None], None]
 
 
 class Bus(Protocol):
@@ -25,10 +26,10 @@ class Bus(Protocol):
 class LocalBus:
     """All members are in this process."""
 
-    __slots__ = ("_fanout", "_settle")
+    __slots__ = ("_deliver", "_settle")
 
-    def __init__(self, fanout: FanOut, settle: Callable[[Room], None] | None = None) -> None:
-        self._fanout = fanout
+    def __init__(self, deliver: Deliver, settle: Callable[[Room], None] | None = None) -> None:
+        self._deliver = deliver
         # Announces a room's pending arrivals (hub/arrivals.py) before anything else
         # said there, so nobody reads a newcomer's words before their arrival.
         self._settle = settle
@@ -36,4 +37,4 @@ class LocalBus:
     def publish(self, room: Room, event: Event, skip: User | None = None) -> None:
         if room.arrivals and self._settle is not None:
             self._settle(room)
-        self._fanout(room.members, event, skip)
+        self._deliver(room, event, skip)

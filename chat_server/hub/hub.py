@@ -53,6 +53,7 @@ from chat_server.hub.events import (
     make_source,
 )
 from chat_server.hub.facts import HOLDING, Fact, LoggedIn, NickSet, UserArrived, UserLeft
+from chat_server.hub.fanout import deliver
 from chat_server.hub.history import (
     ALL_KINDS,
     MESSAGE_KINDS,
@@ -156,7 +157,7 @@ class Hub:
         self.rehash: Callable[[], None] | None = None
         self.whowas: deque[WhowasEntry] = deque(maxlen=settings.limits.whowas_size)
         self.bus = bus if bus is not None else LocalBus(
-            self.fanout, functools.partial(arrivals.settle, self))
+            deliver, functools.partial(arrivals.settle, self))
         self.history = history if history is not None else NullHistory()
         self.created = clock()
         # The welcome's lines that name no one (002-005, the MOTD), made once and sent

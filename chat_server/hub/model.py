@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from chat_server.hub.events import Event, Joined, Parted, Quit, Source, make_source
 from chat_server.protocol.message import Message
@@ -29,8 +29,54 @@ class Peer(Protocol):
     def write(self, data: bytes) -> None:
         """Queue bytes; never blocks, never raises."""
 
+    # A peer may also offer `outbox() -> (queue, owner, wake) | None`: the list its
+    # bytes wait in until the end of the loop turn, which a room's fan-out appends to
+    # in bulk, and `wake([owner, ...])` to call once for all it appended to
+    # (hub/fanout.py). Peers without one get `write` per delivery.
+
     def close(self, reason: str) -> None:
         """End the connection after what is queued; the hub has already forgotten the user."""
+
+
+class Members(dict["User", str]):
+    """A room's members and their status letters, in join order, and the room's
+    fan-out groups (hub/fanout.py), which any change of membership or status drops:
+    they are made again at the next delivery. Only changes are overridden, so reading
+    stays a plain dict's."""
+
+    __slots__ = ("groups",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.groups: list[Any] | None = None
+
+    def __setitem__(self, user: User, status: str) -> None:
+        self.groups = None
+        super().__setitem__(user, status)
+
+    def __delitem__(self, user: User) -> None:
+        self.groups = None
+        super().__delitem__(user)
+
+    def pop(self, user: User, *default: Any) -> Any:
+        self.groups = None
+        return super().pop(user, *default)
+
+    def clear(self) -> None:
+        self.groups = None
+        super().clear()
+
+    def popitem(self) -> tuple[User, str]:
+        self.groups = None
+        return super().popitem()
+
+    def setdefault(self, user: User, status: str = "") -> str:
+        self.groups = None
+        return super().setdefault(user, status)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        self.groups = None
+        super().update(*args, **kwargs)
 
 
 class RemotePeer:
@@ -170,7 +216,7 @@ class Room:
     folded: str
     created: float
     # Member -> its status letters ("o", "v", "ov"); insertion order is join order.
-    members: dict[User, str] = field(default_factory=dict)
+    members: Members = field(default_factory=Members)
     topic: str = ""
     topic_setter: str = ""
     topic_time: float = 0.0

@@ -8,6 +8,7 @@ yet). Knows the hub; knows nothing of sockets (it writes through `Link`) or asyn
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from chat_server.hub.hub import Hub
@@ -44,6 +45,11 @@ class SessionBase:
 
     def close(self, reason: str) -> None:
         self.link.close(reason)
+
+    def outbox(self) -> tuple[list[bytes], object, Callable[[list[object]], None]] | None:
+        """The connection's queue, for a room's fan-out to append to (hub/fanout.py)."""
+        offer = getattr(self.link, "outbox", None)
+        return offer() if offer is not None else None
 
     # -- Session (called by the transport) ----------------------------------------
 

@@ -37,6 +37,7 @@ from chat_server.hub.events import (
     TargetsPlayback,
     TopicChanged,
 )
+from chat_server.hub.fanout import regroup
 from chat_server.hub.hub import Hub
 from chat_server.protocol import numerics as N
 from chat_server.protocol.errors import ProtocolViolation
@@ -299,7 +300,10 @@ class IrcSession(SessionBase):
     def respond(self, events: list[Event]) -> None:
         """A command's whole answer (or what an applied fact of theirs led to), at once;
         the capabilities it negotiated decide how later room events are written."""
-        self.form = form_of(self.user.caps)
+        form = form_of(self.user.caps)
+        if form is not self.form:
+            self.form = form
+            regroup(self.user)
         render = self.render
         data = b"".join([render(event) for event in events])
         if self.response_label:

@@ -109,15 +109,22 @@ class Flusher:
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self._pending: list[Connection] = []
+        # A set: a room's fan-out wakes all its members at once, queued or not.
+        self._pending: set[Connection] = set()
 
     def schedule(self, conn: Connection) -> None:
         if not self._pending:
             self._loop.call_soon(self._run)
-        self._pending.append(conn)
+        self._pending.add(conn)
+
+    def wake(self, conns: list[Connection]) -> None:
+        """Connections whose queues (`Connection.outbox`) were appended to directly."""
+        if not self._pending:
+            self._loop.call_soon(self._run)
+        self._pending.update(conns)
 
     def _run(self) -> None:
-        pending, self._pending = self._pending, []
+        pending, self._pending = self._pending, set()
         for conn in pending:
             conn.flush()
 
@@ -130,6 +137,7 @@ class Connection(asyncio.Protocol):
         "_framer",
         "_out",
         "_paused",
+        "_shared",
         "_tls",
         "_tokens",
         "_tokens_at",
@@ -157,7 +165,10 @@ class Connection(asyncio.Protocol):
         self._tls: TlsLayer | None = None
         limits = listener.limits
         self._framer: Framer = LineFramer(limits.max_line_bytes)
+        # What waits for the end of the loop turn; None while idle, unless handed out
+        # by `outbox`, after which it is kept (and emptied) for good.
         self._out: list[bytes] | None = None
+        self._shared = False
         # Made on the first flood-controlled read: an idle connection should not pay for it.
         self._backlog: deque[bytes | Overlong] | None = None
         # A full bucket; an int, shared, until the first flood-controlled read.
@@ -300,6 +311,7 @@ class Connection(asyncio.Protocol):
                 )
             self._call_session("connection_lost", self.close_reason)
         self._out = None
+        self._shared = False
         self._backlog = None
         self.listener.closed(self)
 
@@ -360,16 +372,36 @@ class Connection(asyncio.Protocol):
             self._out = [data]
             self.listener.flusher.schedule(self)
         else:
+            if not out:
+                self.listener.flusher.schedule(self)
             out.append(data)
 
+    def outbox(self) -> tuple[list[bytes], Connection, Callable[[list[Connection]], None]] | None:
+        """The queue itself, for the hub to append whole lines to in bulk (a room's
+        fan-out), with what to tell the flusher; none once closing."""
+        if self.closing:
+            return None
+        out = self._out
+        if out is None:
+            out = self._out = []
+        self._shared = True
+        return out, self, self.listener.flusher.wake
+
     def flush(self) -> None:
-        out, self._out = self._out, None
-        transport = self.transport
-        if not out or transport is None or transport.is_closing():
+        out = self._out
+        if not out:
             return
-        data = out[0] if len(out) == 1 else b"".join(out)
+        pieces = len(out)
+        data = out[0] if pieces == 1 else b"".join(out)
+        if self._shared:
+            out.clear()  # the hub holds on to this list
+        else:
+            self._out = None
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
         stats = self.listener.stats
-        stats.deliveries += len(out)
+        stats.deliveries += pieces
         stats.flushes += 1
         stats.bytes_out += len(data)
         layer = self._tls
@@ -407,6 +439,11 @@ class Connection(asyncio.Protocol):
         self._abort_handle = self.listener.loop.call_later(
             self.listener.limits.shutdown_grace, transport.abort
         )
+        if self._shared:
+            # Rooms may still append to the list handed out until the hub lets the
+            # user go: nothing of theirs may follow the goodbye.
+            self._shared = False
+            self._out = self._out[:] if self._out else None
         if self._out is None:
             self._finish(transport)
         # Otherwise flush() writes the goodbye this turn, then finishes.

@@ -81,6 +81,10 @@ class WebConnection(Connection):
                 return
         super().write(data)
 
+    def outbox(self) -> None:
+        """None: every write is framed on its own (a WebSocket message a line)."""
+        return None
+
     def respond(self, response: HttpResponse, close: bool = True) -> None:
         """Answer the request (once) and, unless the caller is closing with a reason of
         its own, close once it is written: one request a connection."""

@@ -19,6 +19,7 @@ from chat_server.hub.accounts import (
     nick_owner,
 )
 from chat_server.hub.events import Event, Joined, Parted, Reply
+from chat_server.hub.fanout import regroup
 from chat_server.hub.hub import Hub
 from chat_server.hub.table import SERVICES
 from chat_server.protocol import plain as P
@@ -272,6 +273,7 @@ class PlainSession(SessionBase):
     def set_timestamps(self, on: bool) -> None:
         self.timestamps = on
         self.form = FORMS[on]
+        regroup(self.user)
         self.write(self.stamped(self.hub.clock(),
                                  f"* Timestamps {'on' if on else 'off'}."))
 
