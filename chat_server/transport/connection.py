@@ -105,12 +105,15 @@ class Flusher:
     a turn's deliveries and writing them in one call is what makes fan-out cheap.
     """
 
-    __slots__ = ("_loop", "_pending")
+    __slots__ = ("_last", "_loop", "_pending")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         # A set: a room's fan-out wakes all its members at once, queued or not.
         self._pending: set[Connection] = set()
+        # The members woken last this turn: a room's next line in the same turn wakes
+        # nobody new.
+        self._last: list[Connection] | None = None
 
     def schedule(self, conn: Connection) -> None:
         if not self._pending:
@@ -118,13 +121,18 @@ class Flusher:
         self._pending.add(conn)
 
     def wake(self, conns: list[Connection]) -> None:
-        """Connections whose queues (`Connection.outbox`) were appended to directly."""
+        """Connections whose queues (`Connection.outbox`) were appended to directly.
+        The hub hands the same list for the same members until they change."""
         if not self._pending:
             self._loop.call_soon(self._run)
+        elif conns is self._last:
+            return
+        self._last = conns
         self._pending.update(conns)
 
     def _run(self) -> None:
         pending, self._pending = self._pending, set()
+        self._last = None
         for conn in pending:
             conn.flush()
 
