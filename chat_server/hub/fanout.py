@@ -6,9 +6,10 @@ that offer their output queue (`outbox`, hub/model.py) the group keeps the queue
 themselves: a delivery is one `list.append` per member run by `map`, and one `wake`
 call per group that schedules the queues' flush. The groups live on the room's
 `Members` and are dropped by any change of membership or status, and by a member's
-change of form (`regroup`); they are made again at the next delivery, which is what the
-per-member loop cost before. Peers with no queue (other nodes' people, a WebSocket
-that frames each write, a socketless link) are written to one by one, as always.
+change of form (`regroup`). The first delivery after a change walks the members one
+by one (`walk`, what every delivery did before); the second makes the groups again.
+Peers with no queue (other nodes' people, a WebSocket that frames each write, a
+socketless link) are written to one by one, as always.
 """
 
 from __future__ import annotations
@@ -58,11 +59,43 @@ def groups_of(members: Members) -> list[Group]:
     return list(found.values())
 
 
+def walk(users: Iterable[User], event: Event, skip: User | None = None) -> None:
+    """`event` to each of `users` but `skip`, rendered once per form as it is met."""
+    cache: dict[object, bytes] = {}
+    last_form: object = None
+    data = b""
+    for user in users:
+        if user is skip:
+            continue
+        peer = user.peer
+        form = peer.form
+        # Members mostly share a form: skip the lookup while it stays the same.
+        if form is not last_form:
+            found = cache.get(form)
+            if found is None:
+                found = cache[form] = peer.render(event)
+            data = found
+            last_form = form
+        if data:
+            peer.write(data)
+
+
+# A room's groups once walked since its last change: made at its next delivery.
+_WALKED: list[Group] = []
+
+
 def deliver(room: Room, event: Event, skip: User | None = None) -> None:
     """`event` to every member of `room` but `skip`."""
     members = room.members
     groups = members.groups
     if groups is None:
+        # The first delivery since a change walks the members: a room whose members
+        # come and go between its lines (a join, one line, a quit) never pays for
+        # groups it would not use again.
+        members.groups = _WALKED
+        walk(members, event, skip)
+        return
+    if groups is _WALKED:
         groups = members.groups = groups_of(members)
     for group in groups:
         data = group.peer.render(event)

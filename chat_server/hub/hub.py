@@ -53,7 +53,7 @@ from chat_server.hub.events import (
     make_source,
 )
 from chat_server.hub.facts import HOLDING, Fact, LoggedIn, NickSet, UserArrived, UserLeft
-from chat_server.hub.fanout import deliver
+from chat_server.hub.fanout import deliver, walk
 from chat_server.hub.history import (
     ALL_KINDS,
     MESSAGE_KINDS,
@@ -212,23 +212,7 @@ class Hub:
     @staticmethod
     def fanout(users: Iterable[User], event: Event, skip: User | None = None) -> None:
         """Render once per output form and hand the same bytes to every peer."""
-        cache: dict[object, bytes] = {}
-        last_form: object = None
-        data = b""
-        for user in users:
-            if user is skip:
-                continue
-            peer = user.peer
-            form = peer.form
-            # Members mostly share a form: skip the lookup while it stays the same.
-            if form is not last_form:
-                found = cache.get(form)
-                if found is None:
-                    found = cache[form] = peer.render(event)
-                data = found
-                last_form = form
-            if data:
-                peer.write(data)
+        walk(users, event, skip)
 
     @staticmethod
     def send(user: User, event: Event) -> None:
