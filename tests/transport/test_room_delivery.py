@@ -21,8 +21,10 @@ async def test_a_capability_asked_for_after_joining_shapes_the_next_room_line() 
         bob = await connect("bob")
         await alice.join("#room")
         await bob.join("#room")
-        await alice.send("PRIVMSG #room :before")
-        await bob.expect(r"^:alice!\S+ PRIVMSG #room :?before$")
+        # Two lines: the first after a join walks the members, the second groups them.
+        for line in ("before", "still before"):
+            await alice.send(f"PRIVMSG #room :{line}")
+            await bob.expect(rf"^:alice!\S+ PRIVMSG #room :?{line}$")
 
         await bob.send("CAP REQ :server-time")
         await bob.expect(r" ACK :?server-time$")
