@@ -19,10 +19,11 @@ Must not import the session, transport or store layers.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable
 from typing import TYPE_CHECKING
 
 from chat_server.hub.events import Comings, Joined, Parted, Quit
+from chat_server.hub.fanout import walk
 from chat_server.hub.model import Room, User
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ def announce(hub: Hub, room: Room, event: Joined | Parted | Quit, user: User) ->
         if len(room.members) > 1:
             _hold(hub, room, user, event, tick)
         return
-    if tell_now(room.members, event, user):
+    if walk(room.members, event, user, hold=True):
         _hold(hub, room, user, event, tick)
 
 
@@ -58,7 +59,7 @@ def announce_quit(hub: Hub, user: User, event: Quit) -> None:
             if len(room.members) > 1:
                 _hold(hub, room, user, event, tick)
         return
-    if tell_now(hub.neighbours(user), event, user):
+    if walk(hub.neighbours(user), event, user, hold=True):
         for room in rooms:
             _hold(hub, room, user, event, tick)
 
@@ -81,33 +82,6 @@ def _hold(hub: Hub, room: Room, user: User, event: Joined | Parted | Quit,
     if not room.arrivals_due:
         room.arrivals_due = True
         hub.later(tick, lambda: _due(hub, room))
-
-
-def tell_now(users: Iterable[User], event: Joined | Parted | Quit, skip: User) -> bool:
-    """`Hub.fanout` to every form that does not coalesce; whether any user has one
-    that does (else there is nothing to hold for the tick)."""
-    cache: dict[Hashable, bytes] = {}
-    last_form: object = None
-    data = b""
-    held = False
-    for member in users:
-        if member is skip:
-            continue
-        peer = member.peer
-        form = peer.form
-        if form is not last_form:
-            found = cache.get(form)
-            if found is None:
-                if getattr(form, "coalesces", False):
-                    found = cache[form] = b""
-                    held = True
-                else:
-                    found = cache[form] = peer.render(event)
-            data = found
-            last_form = form
-        if data:
-            peer.write(data)
-    return held
 
 
 def _due(hub: Hub, room: Room) -> None:

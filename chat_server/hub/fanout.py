@@ -59,11 +59,15 @@ def groups_of(members: Members) -> list[Group]:
     return list(found.values())
 
 
-def walk(users: Iterable[User], event: Event, skip: User | None = None) -> None:
-    """`event` to each of `users` but `skip`, rendered once per form as it is met."""
+def walk(users: Iterable[User], event: Event, skip: User | None = None,
+         hold: bool = False) -> bool:
+    """`event` to each of `users` but `skip`, rendered once per form as it is met.
+    With `hold`, members whose form reads arrivals per tick (plain mode's, `coalesces`)
+    get nothing now; returns whether there were any (hub/arrivals.py)."""
     cache: dict[object, bytes] = {}
     last_form: object = None
     data = b""
+    held = False
     for user in users:
         if user is skip:
             continue
@@ -73,11 +77,16 @@ def walk(users: Iterable[User], event: Event, skip: User | None = None) -> None:
         if form is not last_form:
             found = cache.get(form)
             if found is None:
-                found = cache[form] = peer.render(event)
+                if hold and getattr(form, "coalesces", False):
+                    found = cache[form] = b""
+                    held = True
+                else:
+                    found = cache[form] = peer.render(event)
             data = found
             last_form = form
         if data:
             peer.write(data)
+    return held
 
 
 # A room's groups once walked since its last change: made at its next delivery.

@@ -209,10 +209,9 @@ class Hub:
 
     # -- delivery ---------------------------------------------------------------
 
-    @staticmethod
-    def fanout(users: Iterable[User], event: Event, skip: User | None = None) -> None:
-        """Render once per output form and hand the same bytes to every peer."""
-        walk(users, event, skip)
+    # To people rather than a room (QUIT, NICK, AWAY): each peer in turn, rendered once
+    # per form.
+    fanout = staticmethod(walk)
 
     @staticmethod
     def send(user: User, event: Event) -> None:
