@@ -3,6 +3,8 @@ was relayed with, in the in-memory store (no sockets, no loop)."""
 
 from __future__ import annotations
 
+from support.links import Link
+
 from chat_server.config import HistorySection, StoreSection
 from chat_server.hub.events import Chat, Event, Joined, NickChanged, Quit
 from chat_server.hub.history import Entry, dm_key
@@ -32,28 +34,6 @@ class Peer:
 
     def close(self, reason: str) -> None:
         return None
-
-
-class Link:
-    """A connection that keeps what is written to it."""
-
-    remote_host = "127.0.0.1"
-    secure = False
-    certfp = ""
-
-    def __init__(self) -> None:
-        self.out = bytearray()
-
-    def write(self, data: bytes) -> None:
-        self.out += data
-
-    def close(self, reason: str = "") -> None:
-        return None
-
-    def take(self) -> list[str]:
-        lines = self.out.decode().split("\r\n")[:-1]
-        self.out.clear()
-        return lines
 
 
 def command(hub: Hub, user: User, line: str) -> None:
@@ -150,7 +130,7 @@ def test_a_kept_entry_renders_as_the_line_it_was() -> None:
     for line in ("CAP REQ :message-tags echo-message", "NICK alice", "USER a 0 * :A", "CAP END",
                  "JOIN #dev", "PRIVMSG #dev :hi"):
         session.on_line(line.encode())
-    live = [line for line in link.take() if " JOIN " in line or " PRIVMSG " in line]
+    live = [line for line in link.lines() if " JOIN " in line or " PRIVMSG " in line]
     replayed = []
     for entry in kept(store, "#dev"):
         event = entry_event(entry)
